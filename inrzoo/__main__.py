@@ -1,0 +1,5 @@
+import sys
+
+from inrzoo.cli import main
+
+sys.exit(main())

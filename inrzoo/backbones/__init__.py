@@ -1,0 +1,23 @@
+"""INR backbones: the per-frame networks whose weights the hypernetworks modulate."""
+
+from inrzoo.backbones.base import INRBackbone
+from inrzoo.backbones.coordinate_mlp import CoordinateMLP, FourierMLPBackbone, SirenBackbone
+from inrzoo.backbones.layers import LayerParams, ModulatedConv2d, ModulatedLayer, ModulatedLinear
+from inrzoo.backbones.nerv import NeRVBackbone
+from inrzoo.backbones.registry import BACKBONES, create_backbone, list_backbones, register_backbone
+
+__all__ = [
+    "BACKBONES",
+    "CoordinateMLP",
+    "FourierMLPBackbone",
+    "INRBackbone",
+    "LayerParams",
+    "ModulatedConv2d",
+    "ModulatedLayer",
+    "ModulatedLinear",
+    "NeRVBackbone",
+    "SirenBackbone",
+    "create_backbone",
+    "list_backbones",
+    "register_backbone",
+]

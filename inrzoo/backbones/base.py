@@ -1,0 +1,65 @@
+"""The INR backbone contract."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+
+from torch import Tensor, nn
+
+from inrzoo.backbones.layers import LayerParams, ModulatedLayer
+
+
+class INRBackbone(nn.Module, ABC):
+    """An implicit neural representation of one frame whose layers a hypernetwork modulates.
+
+    Construction is two-phase: ``__init__`` takes the architecture choices a user writes
+    in a config; :meth:`build` adds the layers once the latent size and frame size are
+    known (they come from the data, which the config does not repeat).
+
+    Time enters only through ``latent`` and the per-layer params, so any frame decodes
+    on its own (random access).
+    """
+
+    #: Output side lengths must be multiples of this (the model renders padded, crops back).
+    size_multiple: int = 1
+    #: True when the backbone can be queried at arbitrary continuous coordinates.
+    is_coordinate_based: bool = False
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.latent_dim: int | None = None
+        self.frame_size: tuple[int, int] | None = None
+
+    @property
+    def is_built(self) -> bool:
+        return self.latent_dim is not None
+
+    def build(self, latent_dim: int, frame_size: tuple[int, int]) -> INRBackbone:
+        """Create the layers for ``latent_dim``-sized latents and ``frame_size`` = (H, W) frames."""
+        self.latent_dim = latent_dim
+        self.frame_size = (int(frame_size[0]), int(frame_size[1]))
+        self._build()
+        return self
+
+    @abstractmethod
+    def _build(self) -> None:
+        """Create layers; ``self.latent_dim`` and ``self.frame_size`` are set."""
+
+    def render_size(self) -> tuple[int, int]:
+        """(H, W) the backbone renders for the frame size: padded up to ``size_multiple``."""
+        assert self.frame_size is not None, "call build() first"
+        m = self.size_multiple
+        height, width = self.frame_size
+        return (-(-height // m) * m, -(-width // m) * m)
+
+    def modulated_layers(self) -> dict[str, ModulatedLayer]:
+        """Every layer a hypernetwork head may modulate, by dotted module name."""
+        return {name: m for name, m in self.named_modules() if isinstance(m, ModulatedLayer)}
+
+    @abstractmethod
+    def forward(self, latent: Tensor, params: dict[str, LayerParams]) -> Tensor:
+        """Render frames.
+
+        latent: (B, D); params: per-sample parameters for (a subset of) ``modulated_layers()``.
+        Returns (B, 3, *render_size()) with values meant to lie in [0, 1].
+        """

@@ -1,0 +1,94 @@
+"""NeRV-style convolutional decoder: a small feature grid upsampled by conv + PixelShuffle.
+
+It predicts the whole frame at once, which on a CPU is far cheaper per pixel than a
+coordinate MLP. The frame's latent is projected to a coarse grid, added to a learned
+positional grid, and refined by blocks whose conv weights the hypernetwork modulates.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from inrzoo.backbones.base import INRBackbone
+from inrzoo.backbones.layers import LayerParams, ModulatedConv2d
+from inrzoo.backbones.registry import register_backbone
+from inrzoo.errors import InrzooError
+
+
+class UpsampleBlock(nn.Module):
+    """conv (C_in -> C_out * s^2) -> PixelShuffle(s) -> GELU."""
+
+    def __init__(self, in_channels: int, out_channels: int, stride: int, kernel_size: int) -> None:
+        super().__init__()
+        self.conv = ModulatedConv2d(in_channels, out_channels * stride * stride, kernel_size)
+        self.shuffle = nn.PixelShuffle(stride)
+
+    def forward(self, x: Tensor, params: LayerParams | None) -> Tensor:
+        return F.gelu(self.shuffle(self.conv(x, params)))
+
+
+@register_backbone("nerv-conv")
+class NeRVBackbone(INRBackbone):
+    """Conv decoder from a ``(stem_channels, h0, w0)`` grid to the frame.
+
+    Args:
+        channels: output channels of each upsampling block.
+        strides: upsampling factor of each block; their product is the total upscaling,
+            and frame sides are padded up to a multiple of it (then cropped back).
+        stem_channels: channels of the coarse grid the latent is projected to.
+        latent_grid: (h, w) cells the latent is projected onto before bilinear
+            upsampling to the stem grid; small keeps the projection cheap.
+        kernel_size: conv kernel of the blocks and the RGB head.
+    """
+
+    def __init__(
+        self,
+        channels: tuple[int, ...] = (48, 32, 16),
+        strides: tuple[int, ...] = (5, 2, 2),
+        stem_channels: int = 32,
+        latent_grid: tuple[int, int] = (3, 4),
+        kernel_size: int = 3,
+    ) -> None:
+        super().__init__()
+        if len(channels) != len(strides) or not strides:
+            raise InrzooError(
+                f"nerv-conv needs one channel count per stride, got channels={list(channels)} strides={list(strides)}"
+            )
+        self.channels = tuple(channels)
+        self.strides = tuple(strides)
+        self.stem_channels = stem_channels
+        self.latent_grid = tuple(latent_grid)
+        self.kernel_size = kernel_size
+        self.size_multiple = math.prod(self.strides)
+
+    def _build(self) -> None:
+        height, width = self.frame_size
+        if height < self.size_multiple or width < self.size_multiple:
+            raise InrzooError(
+                f"nerv-conv cannot produce {height}x{width} frames: its strides {list(self.strides)} upscale by "
+                f"{self.size_multiple}, more than the frame side; use smaller strides or a larger resize"
+            )
+        render_h, render_w = self.render_size()
+        self.stem_size = (render_h // self.size_multiple, render_w // self.size_multiple)
+        grid_h, grid_w = self.latent_grid
+        self.latent_to_grid = nn.Linear(self.latent_dim, self.stem_channels * grid_h * grid_w)
+        self.positional_grid = nn.Parameter(0.1 * torch.randn(1, self.stem_channels, *self.stem_size))
+        blocks = []
+        in_channels = self.stem_channels
+        for out_channels, stride in zip(self.channels, self.strides):
+            blocks.append(UpsampleBlock(in_channels, out_channels, stride, self.kernel_size))
+            in_channels = out_channels
+        self.blocks = nn.ModuleList(blocks)
+        self.head = ModulatedConv2d(in_channels, 3, self.kernel_size)
+
+    def forward(self, latent: Tensor, params: dict[str, LayerParams]) -> Tensor:
+        batch = latent.shape[0]
+        coarse = self.latent_to_grid(latent).reshape(batch, self.stem_channels, *self.latent_grid)
+        x = F.interpolate(coarse, size=self.stem_size, mode="bilinear", align_corners=False) + self.positional_grid
+        for i, block in enumerate(self.blocks):
+            x = block(x, params.get(f"blocks.{i}.conv"))
+        return torch.sigmoid(self.head(x, params.get("head")))

@@ -1,0 +1,64 @@
+"""At the end of a fit: score the whole video and leave the results in the run folder."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import lightning.pytorch as pl
+from lightning.pytorch.utilities import rank_zero_only
+
+from inrzoo.evaluation import evaluate_reconstruction
+from inrzoo.io.files import claim_output
+from inrzoo.io.video_io import write_comparison_png, write_mp4
+
+
+class FitReport(pl.Callback):
+    """Writes ``reconstruction.mp4``, ``comparison.png`` and ``metrics.json`` into the run
+    folder (the logger's folder) and prints PSNR / MS-SSIM / parameters / bpp.
+
+    Args:
+        num_comparison_frames: frames shown in ``comparison.png`` (spread over the video).
+        write_video: also write the decoded video as mp4.
+    """
+
+    def __init__(self, num_comparison_frames: int = 4, write_video: bool = True) -> None:
+        super().__init__()
+        self.num_comparison_frames = num_comparison_frames
+        self.write_video = write_video
+        self.result: dict | None = None
+        self._fit_start = 0.0
+
+    def on_fit_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        self._fit_start = time.perf_counter()
+
+    @rank_zero_only
+    def on_fit_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        datamodule = trainer.datamodule
+        if datamodule is None or not hasattr(datamodule, "frames"):
+            return
+        train_seconds = time.perf_counter() - self._fit_start
+        run_dir = Path(trainer.log_dir or trainer.default_root_dir)
+        ground_truth = datamodule.frames
+        result, decoded = evaluate_reconstruction(pl_module, ground_truth)
+        record = {**result.as_dict(), "train_seconds": train_seconds, "epochs": trainer.current_epoch}
+        self.result = record
+        if self.write_video:
+            write_mp4(decoded, run_dir / "reconstruction.mp4", fps=datamodule.fps)
+        count = min(self.num_comparison_frames, len(decoded))
+        picks = [round(i * (len(decoded) - 1) / max(1, count - 1)) for i in range(count)]
+        write_comparison_png(
+            ground_truth[picks].float() / 255, decoded[picks].float() / 255, run_dir / "comparison.png"
+        )
+        claim_output(run_dir / "metrics.json").write_text(json.dumps(record, indent=2) + "\n")
+        ms_ssim = f"{result.ms_ssim:.4f}" if result.ms_ssim is not None else "n/a"
+        print(
+            f"\ninrzoo fit: {result.num_frames} frames {result.height}x{result.width}\n"
+            f"  PSNR      {result.psnr:.2f} dB\n"
+            f"  MS-SSIM   {ms_ssim}\n"
+            f"  params    {result.params:,}\n"
+            f"  bpp       {result.bpp_16bit:.4f} (16-bit weights; {result.bpp_8bit:.4f} at 8-bit)\n"
+            f"  decode    {result.decode_fps:.1f} frames/s\n"
+            f"  run dir   {run_dir}"
+        )

@@ -1,0 +1,114 @@
+"""The ``inrzoo`` command: LightningCLI subcommands plus inrzoo's own.
+
+``main(args=None)`` runs in-process so tests call it directly.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import warnings
+from collections.abc import Sequence
+
+from inrzoo.errors import InrzooError
+
+INRZOO_COMMANDS = {"plugins": "list registered plugins and any that failed to load"}
+
+def _build_cli_class():  # noqa: ANN202 - Lightning's CLI is imported lazily (it is slow)
+    from lightning.pytorch.cli import LightningArgumentParser, LightningCLI
+
+    from inrzoo.callbacks import FitReport, VideoPredictionWriter
+    from inrzoo.cli_errors import condense_parser_error
+
+    class InrzooArgumentParser(LightningArgumentParser):
+        """Parse errors as one line and exit code 2, instead of jsonargparse's nested report."""
+
+        def error(self, message: str, ex: Exception | None = None):  # noqa: ANN201 - NoReturn
+            if os.environ.get("INRZOO_DEBUG"):
+                print(message, file=sys.stderr)
+            print(f"inrzoo: error: {condense_parser_error(message)}", file=sys.stderr)
+            raise SystemExit(2)
+
+    class InrzooCLI(LightningCLI):
+        """LightningCLI in subclass mode, with the data's geometry linked into the model."""
+
+        def init_parser(self, **kwargs):  # noqa: ANN201, ANN003
+            kwargs.setdefault("dump_header", [f"inrzoo {__import__('inrzoo').__version__}"])
+            self.parser_class = InrzooArgumentParser
+            return super().init_parser(**kwargs)
+
+        def add_arguments_to_parser(self, parser: LightningArgumentParser) -> None:
+            parser.link_arguments("data.num_frames", "model.init_args.num_frames", apply_on="instantiate")
+            parser.link_arguments("data.frame_size", "model.init_args.frame_size", apply_on="instantiate")
+            parser.add_lightning_class_args(FitReport, "report")
+            parser.add_lightning_class_args(VideoPredictionWriter, "predict_writer")
+
+    return InrzooCLI
+
+def print_plugins() -> None:
+    from inrzoo.registry import all_registries
+
+    registries = all_registries()
+    for kind, registry in registries.items():
+        entries = registry.entries()
+        print(f"{kind}s ({registry.group}):")
+        if not entries:
+            print("  (none registered)")
+        for info in entries:
+            print(f"  {info.name:<16} {info.qualname:<55} {info.package} {info.version}")
+    failures = [f for registry in registries.values() for f in registry.failures]
+    if failures:
+        print("failed to load:")
+        for failure in failures:
+            print(f"  {failure.kind} {failure.entry_point} from {failure.package}: {failure.error}")
+
+def _usage_epilog() -> str:
+    return "inrzoo also has: " + "; ".join(f"`inrzoo {k}`: {v}" for k, v in INRZOO_COMMANDS.items())
+
+def main(args: Sequence[str] | None = None) -> int:
+    """Entry point of the ``inrzoo`` console script; returns (or exits with) the status."""
+    argv = list(sys.argv[1:] if args is None else args)
+    try:
+        from inrzoo.registry import discover_all
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("always")
+            discover_all()
+        if argv[:1] == ["plugins"]:
+            print_plugins()
+            return 0
+        from inrzoo.data import VideoDataModule
+        from inrzoo.models import VideoINR
+
+        cli_class = _build_cli_class()
+        cli_class(
+            VideoINR,
+            VideoDataModule,
+            subclass_mode_model=True,
+            subclass_mode_data=True,
+            seed_everything_default=0,
+            args=None if args is None else argv,
+            parser_kwargs={"epilog": _usage_epilog()},
+        )
+    except Exception as err:
+        user_error = find_user_error(err)
+        if user_error is None:
+            raise
+        print(f"inrzoo: error: {user_error}", file=sys.stderr)
+        raise SystemExit(2) from None
+    return 0
+
+
+def find_user_error(err: BaseException) -> InrzooError | None:
+    """Our user-facing error, also when jsonargparse or Lightning wrapped it on the way up."""
+    seen: set[int] = set()
+    current: BaseException | None = err
+    while current is not None and id(current) not in seen:
+        if isinstance(current, InrzooError):
+            return current
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return None
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,58 @@
+"""Turn jsonargparse's nested, multi-line parse errors into one line that names the fix."""
+
+from __future__ import annotations
+
+import re
+
+_NOISE = (
+    "Does not validate against any of the Union subtypes",
+    "Subtypes:",
+    "Errors:",
+    "Given value",
+    "- Expected a <class 'NoneType'>",
+)
+_PLUGIN_KEYS = {"backbone": "backbone", "hypernet": "hypernet", "teacher": "teacher", "task": "task"}
+
+
+def _known_plugins(kind: str) -> str:
+    from inrzoo.registry import all_registries
+
+    registry = all_registries()[kind]
+    return ", ".join(f"{info.target.__name__} ({info.name})" for info in registry.entries()) or "none"
+
+
+def condense_parser_error(message: str) -> str:
+    """One line: the dotted config key, the innermost problem, and what to do."""
+    keys: list[str] = []
+    class_path: str | None = None
+    details: list[str] = []
+    for raw in message.splitlines():
+        line = raw.strip()
+        if not line or line.startswith(_NOISE):
+            continue
+        key = re.match(r'Parser key "([^"]+)":?\s*(.*)', line)
+        if key:
+            keys.append(key.group(1))
+            details = [key.group(2)] if key.group(2) else []
+            continue
+        problem = re.match(r"-?\s*Problem with given class_path '([^']+)'", line)
+        if problem:
+            class_path = problem.group(1)
+            continue
+        details.append(line.lstrip("- ").strip())
+    if not keys:
+        first = message.strip().splitlines()[0] if message.strip() else "invalid arguments"
+        return f"{first} (run `inrzoo fit --help` to see the keys that exist)"
+    dotted = ".".join(keys)
+    preferred = [d for d in details if "not accepted" in d or "import path" in d or "not found" in d]
+    detail = (preferred or details or ["invalid value"])[0]
+    leaf = keys[-1]
+    import_problem = any("import path" in d or "not accessible" in d or "subclass" in d for d in details)
+    if leaf in _PLUGIN_KEYS and import_problem:
+        value = next((d.split(":", 1)[1].strip() for d in details if "import path string:" in d), "?")
+        return (
+            f"config key {dotted}: {value!r} is not a known {leaf}; known: {_known_plugins(_PLUGIN_KEYS[leaf])} "
+            "(use the class name or its full import path as class_path)"
+        )
+    where = f" ({class_path})" if class_path and "not accepted" in detail else ""
+    return f"config key {dotted}{where}: {detail} (run `inrzoo fit --help` to see the keys that exist)"

@@ -1,0 +1,139 @@
+"""LightningDataModule over the frames of one video."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import lightning.pytorch as pl
+import torch
+from torch import Tensor
+from torch.utils.data import DataLoader, Dataset
+
+from inrzoo.data.samples import resolve_video_path
+from inrzoo.data.video import FrameGeometry, VideoInfo, default_cache_dir, load_frames, probe_video
+from inrzoo.errors import InrzooError
+
+
+class FrameDataset(Dataset):
+    """Frames by index: ``{"index": t, "frame": (3, H, W) float in [0, 1]}``."""
+
+    def __init__(self, frames: Tensor, indices: list[int]) -> None:
+        self.frames = frames
+        self.indices = indices
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+    def __getitem__(self, item: int) -> dict[str, Tensor | int]:
+        index = self.indices[item]
+        return {"index": index, "frame": self.frames[index].float() / 255.0}
+
+
+def split_frames(num_frames: int, train_every: int) -> tuple[list[int], list[int]]:
+    """Frames with ``t % train_every == 0`` train; the others are held out and never fitted."""
+    if train_every < 1:
+        raise InrzooError(f"data.train_every must be >= 1, got {train_every}")
+    train = [t for t in range(num_frames) if t % train_every == 0]
+    heldout = [t for t in range(num_frames) if t % train_every != 0]
+    return train, heldout
+
+
+class VideoDataModule(pl.LightningDataModule):
+    """Decodes one video (torchcodec) once, caches it, and serves its frames.
+
+    Args:
+        path: a video file (relative to the working directory) or ``sample:bunny``,
+            ``sample:bikes``, ``sample:carphone``.
+        resize: (H, W) to resize every frame to (antialiased bicubic), or None.
+        center_crop: (H, W) centre crop applied after ``resize``, or None.
+        max_frames: keep only the first frames (None: all).
+        train_every: fit frames ``t % train_every == 0``; 2 holds out every odd frame.
+        batch_size: frames per training step.
+        num_workers: DataLoader workers (frames are in memory; 0 is usually fastest).
+        cache_dir: where decoded frames are cached; None disables the cache.
+            Default: ``$INRZOO_CACHE_DIR/frames`` or ``~/.cache/inrzoo/frames``.
+    """
+
+    def __init__(
+        self,
+        path: str = "sample:bunny",
+        resize: tuple[int, int] | None = None,
+        center_crop: tuple[int, int] | None = None,
+        max_frames: int | None = None,
+        train_every: int = 1,
+        batch_size: int = 4,
+        num_workers: int = 0,
+        cache_dir: str | None = "default",
+    ) -> None:
+        super().__init__()
+        self.save_hyperparameters()
+        self.path = resolve_video_path(path)
+        self.geometry = FrameGeometry(
+            resize=tuple(resize) if resize else None,
+            center_crop=tuple(center_crop) if center_crop else None,
+            max_frames=max_frames,
+        )
+        if max_frames is not None and max_frames < 1:
+            raise InrzooError(f"data.max_frames must be >= 1, got {max_frames}")
+        self.info: VideoInfo = probe_video(self.path)
+        self._num_frames = min(self.info.num_frames, max_frames or self.info.num_frames)
+        self._frame_size = self.geometry.output_size(self.info.height, self.info.width)
+        if min(self._frame_size) < 1:
+            raise InrzooError(f"frame size {self._frame_size} is empty; check data.resize/center_crop")
+        self.train_indices, self.heldout_indices = split_frames(self._num_frames, train_every)
+        self.batch_size = batch_size
+        self.num_workers = num_workers
+        self.cache_dir = default_cache_dir() if cache_dir == "default" else (Path(cache_dir) if cache_dir else None)
+        self._frames: Tensor | None = None
+
+    # -- geometry (linked into the model by the CLI) --------------------------------------
+    @property
+    def num_frames(self) -> int:
+        return self._num_frames
+
+    @property
+    def frame_size(self) -> tuple[int, int]:
+        return self._frame_size
+
+    @property
+    def fps(self) -> float:
+        return self.info.fps
+
+    @property
+    def frames(self) -> Tensor:
+        """All frames as uint8 (T, 3, H, W), decoded on first use."""
+        if self._frames is None:
+            frames = load_frames(self.path, self.geometry, self.cache_dir)
+            # The header may over-count; trust the decoded frames.
+            self._frames = frames[: self._num_frames]
+            if self._frames.shape[0] != self._num_frames:
+                self._num_frames = self._frames.shape[0]
+                self.train_indices, self.heldout_indices = split_frames(self._num_frames, self.hparams.train_every)
+        return self._frames
+
+    def setup(self, stage: str | None = None) -> None:
+        _ = self.frames
+
+    # -- loaders --------------------------------------------------------------------
+    def _loader(self, indices: list[int], shuffle: bool, batch_size: int | None = None) -> DataLoader:
+        return DataLoader(
+            FrameDataset(self.frames, indices),
+            batch_size=batch_size or self.batch_size,
+            shuffle=shuffle,
+            num_workers=self.num_workers,
+            persistent_workers=self.num_workers > 0,
+        )
+
+    def train_dataloader(self) -> DataLoader:
+        return self._loader(self.train_indices, shuffle=True)
+
+    def val_dataloader(self) -> DataLoader:
+        """Reconstruction quality on the fitted frames."""
+        return self._loader(self.train_indices, shuffle=False)
+
+    def test_dataloader(self) -> DataLoader:
+        """Held-out frames when there are any (decoded from neighbouring latents), else all frames."""
+        return self._loader(self.heldout_indices or self.train_indices, shuffle=False)
+
+    def predict_dataloader(self) -> DataLoader:
+        return self._loader(list(range(self.num_frames)), shuffle=False)

@@ -1,0 +1,11 @@
+"""The hypernetwork-head registry."""
+
+from __future__ import annotations
+
+from inrzoo.hypernets.base import HyperHead
+from inrzoo.registry import Registry
+
+HYPERNETS: Registry[HyperHead] = Registry("hypernet", "inrzoo.hypernets", HyperHead)
+register_hypernet = HYPERNETS.register
+create_hypernet = HYPERNETS.create
+list_hypernets = HYPERNETS.names

@@ -1,0 +1,48 @@
+"""Encoding frames to files: mp4 through torchcodec's encoder, PNG stills and comparisons."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+from torch import Tensor
+from torchvision.utils import make_grid, save_image
+
+from inrzoo.io.files import claim_output
+
+
+def write_mp4(frames: Tensor, path: str | Path, fps: float, crf: int = 10, overwrite: bool = False) -> Path:
+    """frames: uint8 (T, 3, H, W) -> H.264 mp4 (yuv420p needs even sides, so odd ones get one
+    edge pixel repeated). A low CRF keeps the file faithful to the decoded frames."""
+    from torchcodec.encoders import VideoEncoder
+
+    path = claim_output(path, overwrite)
+    height, width = frames.shape[-2:]
+    pad = (0, width % 2, 0, height % 2)
+    if any(pad):
+        frames = torch.nn.functional.pad(frames, pad, mode="replicate")
+    VideoEncoder(frames.contiguous(), frame_rate=float(fps)).to_file(
+        str(path), codec="libx264", pixel_format="yuv420p", crf=crf
+    )
+    return path
+
+
+def write_png_frames(frames: Tensor, directory: str | Path, indices: list[int], overwrite: bool = False) -> list[Path]:
+    """frames: uint8 (N, 3, H, W) -> ``directory/frame_000123.png`` each."""
+    directory = Path(directory)
+    written = []
+    for frame, index in zip(frames, indices):
+        path = claim_output(directory / f"frame_{index:06d}.png", overwrite)
+        save_image(frame.float() / 255.0, path)
+        written.append(path)
+    return written
+
+
+def write_comparison_png(
+    ground_truth: Tensor, reconstruction: Tensor, path: str | Path, overwrite: bool = False
+) -> Path:
+    """Rows of [ground truth | reconstruction] for a few frames; inputs (N, 3, H, W) in [0, 1]."""
+    path = claim_output(path, overwrite)
+    pairs = torch.cat([ground_truth, reconstruction], dim=-1)
+    save_image(make_grid(pairs, nrow=1, padding=4, pad_value=1.0), path)
+    return path

@@ -1,0 +1,7 @@
+"""The video representation and its training module."""
+
+from inrzoo.models.latent_dictionary import LatentDictionary
+from inrzoo.models.losses import ReconstructionLoss
+from inrzoo.models.video_inr import VideoINR
+
+__all__ = ["LatentDictionary", "ReconstructionLoss", "VideoINR"]

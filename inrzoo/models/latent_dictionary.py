@@ -1,0 +1,55 @@
+"""The per-frame latent table: the part of the representation that changes with time."""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor, nn
+
+
+class LatentDictionary(nn.Module):
+    """One learnable latent vector per frame (an ``nn.Embedding``-like table).
+
+    Frames held out of training keep an untrained entry; :meth:`at_times` decodes any
+    time from the *trained* entries only, so a held-out frame is never seen.
+
+    Args:
+        num_frames: T, rows of the table.
+        dim: D, size of each latent.
+        init_std: latents start from N(0, init_std^2) (small, as in the Latent-INR paper).
+    """
+
+    def __init__(self, num_frames: int, dim: int, init_std: float = 0.1) -> None:
+        super().__init__()
+        self.weight = nn.Parameter(init_std * torch.randn(num_frames, dim))
+        self.register_buffer("trained", torch.ones(num_frames, dtype=torch.bool))
+
+    @property
+    def num_frames(self) -> int:
+        return self.weight.shape[0]
+
+    @property
+    def dim(self) -> int:
+        return self.weight.shape[1]
+
+    def forward(self, indices: Tensor) -> Tensor:
+        """indices: (B,) long -> (B, D)."""
+        return self.weight[indices]
+
+    def mark_trained(self, indices: list[int]) -> None:
+        self.trained.zero_()
+        self.trained[torch.as_tensor(indices, dtype=torch.long)] = True
+
+    def at_times(self, times: Tensor) -> Tensor:
+        """Latents at (possibly fractional) frame times (B,) by linear blending of the
+        nearest trained entries on each side; outside the trained range, the nearest one."""
+        known = torch.nonzero(self.trained, as_tuple=False).flatten().to(self.weight.device)
+        times = times.to(self.weight.device, torch.float32)
+        right = torch.searchsorted(known.float(), times).clamp(max=len(known) - 1)
+        left = (right - 1).clamp(min=0)
+        # An exact hit (or a time beyond the ends) uses one entry.
+        exact = known[right].float() <= times
+        left = torch.where(exact, right, left)
+        t_left, t_right = known[left].float(), known[right].float()
+        span = (t_right - t_left).clamp(min=1e-8)
+        alpha = ((times - t_left) / span).clamp(0, 1).where(t_right > t_left, torch.zeros_like(times))
+        return torch.lerp(self.weight[known[left]], self.weight[known[right]], alpha[:, None])

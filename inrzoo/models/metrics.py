@@ -1,0 +1,33 @@
+"""Frame-quality metrics (torchmetrics), set up for the frame size at hand."""
+
+from __future__ import annotations
+
+from torchmetrics import MetricCollection
+from torchmetrics.image import MultiScaleStructuralSimilarityIndexMeasure, PeakSignalNoiseRatio
+
+# The standard 5-scale MS-SSIM weights (Wang et al. 2003).
+MS_SSIM_BETAS = (0.0448, 0.2856, 0.3001, 0.2363, 0.1333)
+MS_SSIM_KERNEL = 11
+
+
+def ms_ssim_scales(frame_size: tuple[int, int]) -> int:
+    """How many MS-SSIM scales fit: the smallest side must exceed (kernel - 1) * 2^(scales - 1)."""
+    side = min(frame_size)
+    scales = 0
+    while scales < len(MS_SSIM_BETAS) and side > (MS_SSIM_KERNEL - 1) * 2**scales:
+        scales += 1
+    return scales
+
+
+def frame_metrics(frame_size: tuple[int, int], prefix: str = "") -> MetricCollection:
+    """PSNR averaged over frames (the NeRV-family convention) and MS-SSIM where the frame
+    is large enough (fewer scales, renormalised, for small frames)."""
+    metrics = {"psnr": PeakSignalNoiseRatio(data_range=1.0, dim=(1, 2, 3), reduction="elementwise_mean")}
+    scales = ms_ssim_scales(frame_size)
+    if scales >= 1:
+        betas = MS_SSIM_BETAS[:scales]
+        total = sum(betas)
+        metrics["ms_ssim"] = MultiScaleStructuralSimilarityIndexMeasure(
+            data_range=1.0, betas=tuple(b / total for b in betas), normalize="relu"
+        )
+    return MetricCollection(metrics, prefix=prefix)

@@ -1,0 +1,171 @@
+"""The LightningModule: latent dictionary + hypernetwork head + INR backbone."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import lightning.pytorch as pl
+import torch
+from torch import Tensor
+
+from inrzoo.backbones.base import INRBackbone
+from inrzoo.hypernets.base import HyperHead
+from inrzoo.models.latent_dictionary import LatentDictionary
+from inrzoo.models.losses import ReconstructionLoss
+from inrzoo.models.metrics import frame_metrics
+
+try:  # set while LightningCLI instantiates us: hparams are then plain config dicts
+    from lightning.pytorch.core.mixins.hparams_mixin import _given_hyperparameters
+except ImportError:  # pragma: no cover - older Lightning
+    _given_hyperparameters = None
+
+
+class VideoINR(pl.LightningModule):
+    """A video as per-frame latents decoded by hypernetwork-modulated INR weights.
+
+    Frame t = crop(backbone(z_t, hypernet(z_t))): time enters only through the latent,
+    so every frame decodes on its own.
+
+    Args:
+        backbone: the INR (``class_path`` of an :class:`INRBackbone`).
+        hypernet: the hypernetwork head (``class_path`` of a :class:`HyperHead`).
+        latent_dim: size D of each frame's latent.
+        num_frames: T; linked from the data by the CLI.
+        frame_size: (H, W) of the frames; linked from the data by the CLI.
+        latent_init_std: latents start from N(0, std^2).
+        loss: weights of the reconstruction loss terms.
+        learning_rate: peak Adam learning rate (cosine decay after a linear warm-up).
+        latent_learning_rate: learning rate of the latents (None: ``learning_rate``).
+        warmup_fraction: share of the steps spent warming up.
+        num_preview_frames: frames shown in TensorBoard image grids.
+    """
+
+    def __init__(
+        self,
+        backbone: INRBackbone,
+        hypernet: HyperHead,
+        latent_dim: int = 32,
+        num_frames: int = 1,
+        frame_size: tuple[int, int] = (64, 64),
+        latent_init_std: float = 0.1,
+        loss: ReconstructionLoss | None = None,
+        learning_rate: float = 5e-3,
+        latent_learning_rate: float | None = None,
+        warmup_fraction: float = 0.05,
+        num_preview_frames: int = 4,
+    ) -> None:
+        super().__init__()
+        from_cli = _given_hyperparameters is not None and _given_hyperparameters.get() is not None
+        self.save_hyperparameters(ignore=[] if from_cli else ["backbone", "hypernet"])
+        self.frame_size = (int(frame_size[0]), int(frame_size[1]))
+        self.latents = LatentDictionary(num_frames, latent_dim, latent_init_std)
+        self.backbone = backbone if backbone.is_built else backbone.build(latent_dim, self.frame_size)
+        self.hypernet = hypernet if hypernet.is_built else hypernet.build(latent_dim, self.backbone.modulated_layers())
+        self.loss_fn = loss or ReconstructionLoss()
+        self.learning_rate = learning_rate
+        self.latent_learning_rate = latent_learning_rate
+        self.warmup_fraction = warmup_fraction
+        self.num_preview_frames = num_preview_frames
+        self.val_metrics = frame_metrics(self.frame_size, prefix="val/")
+        self.test_metrics = frame_metrics(self.frame_size, prefix="test/")
+
+    # -- decoding --------------------------------------------------------------------
+    def decode_latents(self, latents: Tensor) -> Tensor:
+        """latents: (B, D) -> frames (B, 3, H, W) in [0, 1] at the native frame size."""
+        params = self.hypernet(latents, self.backbone.modulated_layers())
+        frames = self.backbone(latents, params)
+        height, width = self.frame_size
+        # Backbones with a size multiple render padded; crop back to the native frame.
+        return frames[..., :height, :width]
+
+    def forward(self, indices: Tensor) -> Tensor:
+        """indices: (B,) frame numbers -> (B, 3, H, W)."""
+        return self.decode_latents(self.latents(indices))
+
+    def decode_frames(self, indices: Tensor) -> Tensor:
+        """Like forward, but frames never trained come from neighbouring trained latents."""
+        return self.decode_latents(self.latents.at_times(indices.float()))
+
+    # -- size accounting ------------------------------------------------------------------
+    def parameter_count(self) -> int:
+        """Everything a decoder needs: latents, hypernetworks and backbone."""
+        return sum(p.numel() for p in self.parameters())
+
+    def bits_per_pixel(self, bits_per_parameter: int = 16) -> float:
+        height, width = self.frame_size
+        return self.parameter_count() * bits_per_parameter / (self.latents.num_frames * height * width)
+
+    # -- Lightning hooks ------------------------------------------------------------------
+    def setup(self, stage: str) -> None:
+        datamodule = getattr(self.trainer, "datamodule", None) if self._trainer is not None else None
+        if stage == "fit" and datamodule is not None and hasattr(datamodule, "train_indices"):
+            self.latents.mark_trained(datamodule.train_indices)
+
+    def training_step(self, batch: dict[str, Tensor], batch_idx: int) -> Tensor:
+        prediction = self(batch["index"])
+        terms = self.loss_fn(prediction, batch["frame"])
+        mse = torch.mean((prediction.detach().clamp(0, 1) - batch["frame"]) ** 2)
+        self.log("train/loss", terms["loss"], prog_bar=True)
+        self.log("train/psnr", -10 * torch.log10(mse.clamp(min=1e-10)), prog_bar=True)
+        for name, value in terms.items():
+            if name != "loss":
+                self.log(f"train/{name}", value)
+        return terms["loss"]
+
+    def validation_step(self, batch: dict[str, Tensor], batch_idx: int) -> None:
+        prediction = self(batch["index"]).clamp(0, 1)
+        self.val_metrics.update(prediction, batch["frame"])
+        if batch_idx == 0:
+            self._log_preview("val/preview", prediction, batch["frame"])
+
+    def on_validation_epoch_end(self) -> None:
+        self.log_dict(self.val_metrics.compute(), prog_bar=True)
+        self.val_metrics.reset()
+
+    def test_step(self, batch: dict[str, Tensor], batch_idx: int) -> None:
+        prediction = self.decode_frames(batch["index"]).clamp(0, 1)
+        self.test_metrics.update(prediction, batch["frame"])
+
+    def on_test_epoch_end(self) -> None:
+        self.log_dict(self.test_metrics.compute())
+        self.test_metrics.reset()
+
+    def predict_step(self, batch: dict[str, Tensor], batch_idx: int) -> dict[str, Tensor]:
+        frames = self.decode_frames(batch["index"]).clamp(0, 1)
+        return {"index": batch["index"], "frames": (frames * 255).round().to(torch.uint8)}
+
+    def _log_preview(self, tag: str, prediction: Tensor, target: Tensor) -> None:
+        logger = self.logger
+        experiment = getattr(logger, "experiment", None)
+        if experiment is None or not hasattr(experiment, "add_images") or self.trainer.sanity_checking:
+            return
+        n = min(self.num_preview_frames, prediction.shape[0])
+        pairs = torch.cat([target[:n], prediction[:n]], dim=-1)  # ground truth | reconstruction
+        experiment.add_images(tag, pairs, global_step=self.global_step)
+
+    def configure_optimizers(self) -> dict[str, Any]:
+        latent_params = list(self.latents.parameters())
+        latent_ids = {id(p) for p in latent_params}
+        other_params = [p for p in self.parameters() if id(p) not in latent_ids]
+        optimizer = torch.optim.Adam(
+            [
+                {"params": other_params, "lr": self.learning_rate},
+                {"params": latent_params, "lr": self.latent_learning_rate or self.learning_rate},
+            ]
+        )
+        estimate = float(self.trainer.estimated_stepping_batches) if self._trainer is not None else 0.0
+        # With only a time limit the step count is unknown: warm up, then hold the rate.
+        total = int(estimate) if math.isfinite(estimate) else 0
+        warmup = max(1, int((total or 100) * self.warmup_fraction))
+
+        def schedule(step: int) -> float:
+            if step < warmup:
+                return (step + 1) / warmup
+            if total == 0:
+                return 1.0
+            progress = min(1.0, (step - warmup) / max(1, total - warmup))
+            return 0.01 + 0.99 * 0.5 * (1 + math.cos(math.pi * progress))
+
+        scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, schedule)
+        return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}
