@@ -48,7 +48,7 @@ class CoordinateMLP(INRBackbone):
 
     def _build(self) -> None:
         dims = [self.encoding_dim()] + [self.width] * (self.depth - 1)
-        self.layers = nn.ModuleList(ModulatedLinear(a, b) for a, b in zip(dims[:-1], dims[1:]))
+        self.layers = nn.ModuleList(ModulatedLinear(a, b) for a, b in zip(dims[:-1], dims[1:], strict=True))
         self.head = ModulatedLinear(self.width, 3)
         self._init_weights()
 

@@ -79,7 +79,7 @@ class NeRVBackbone(INRBackbone):
         self.positional_grid = nn.Parameter(0.1 * torch.randn(1, self.stem_channels, *self.stem_size))
         blocks = []
         in_channels = self.stem_channels
-        for out_channels, stride in zip(self.channels, self.strides):
+        for out_channels, stride in zip(self.channels, self.strides, strict=True):
             blocks.append(UpsampleBlock(in_channels, out_channels, stride, self.kernel_size))
             in_channels = out_channels
         self.blocks = nn.ModuleList(blocks)

@@ -9,7 +9,7 @@ from pathlib import Path
 import lightning.pytorch as pl
 from lightning.pytorch.utilities import rank_zero_only
 
-from inrzoo.evaluation import evaluate_reconstruction
+from inrzoo.evaluation import ReconstructionResult, evaluate_reconstruction
 from inrzoo.io.files import claim_output
 from inrzoo.io.video_io import write_comparison_png, write_mp4
 
@@ -44,6 +44,9 @@ class FitReport(pl.Callback):
         result, decoded = evaluate_reconstruction(pl_module, ground_truth)
         record = {**result.as_dict(), "train_seconds": train_seconds, "epochs": trainer.current_epoch}
         self.result = record
+        self._print(result, None if trainer.fast_dev_run else run_dir)
+        if trainer.fast_dev_run:  # a smoke run has no run folder of its own: leave no files
+            return
         if self.write_video:
             write_mp4(decoded, run_dir / "reconstruction.mp4", fps=datamodule.fps)
         count = min(self.num_comparison_frames, len(decoded))
@@ -52,6 +55,9 @@ class FitReport(pl.Callback):
             ground_truth[picks].float() / 255, decoded[picks].float() / 255, run_dir / "comparison.png"
         )
         claim_output(run_dir / "metrics.json").write_text(json.dumps(record, indent=2) + "\n")
+
+    @staticmethod
+    def _print(result: ReconstructionResult, run_dir: Path | None) -> None:
         ms_ssim = f"{result.ms_ssim:.4f}" if result.ms_ssim is not None else "n/a"
         print(
             f"\ninrzoo fit: {result.num_frames} frames {result.height}x{result.width}\n"
@@ -60,5 +66,5 @@ class FitReport(pl.Callback):
             f"  params    {result.params:,}\n"
             f"  bpp       {result.bpp_16bit:.4f} (16-bit weights; {result.bpp_8bit:.4f} at 8-bit)\n"
             f"  decode    {result.decode_fps:.1f} frames/s\n"
-            f"  run dir   {run_dir}"
+            f"  run dir   {run_dir or '(none: fast_dev_run writes no files)'}"
         )

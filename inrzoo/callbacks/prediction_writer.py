@@ -43,7 +43,8 @@ class VideoPredictionWriter(BasePredictionWriter):
         frames = torch.cat([b["frames"] for b in batches])
         order = sorted(range(len(indices)), key=indices.__getitem__)
         frames, indices = frames[order], [indices[i] for i in order]
-        out = Path(self.output_dir) if self.output_dir else Path(trainer.log_dir or trainer.default_root_dir) / "predict"
+        run_dir = Path(trainer.log_dir or trainer.default_root_dir)
+        out = Path(self.output_dir) if self.output_dir else run_dir / "predict"
         fps = getattr(trainer.datamodule, "fps", 25.0)
         self.written = [write_mp4(frames, out / "decoded.mp4", fps=fps, overwrite=self.overwrite)]
         if self.write_png:

@@ -31,7 +31,7 @@ def write_png_frames(frames: Tensor, directory: str | Path, indices: list[int], 
     """frames: uint8 (N, 3, H, W) -> ``directory/frame_000123.png`` each."""
     directory = Path(directory)
     written = []
-    for frame, index in zip(frames, indices):
+    for frame, index in zip(frames, indices, strict=True):
         path = claim_output(directory / f"frame_{index:06d}.png", overwrite)
         save_image(frame.float() / 255.0, path)
         written.append(path)

@@ -22,4 +22,6 @@ class Teacher(nn.Module, ABC):
 
     def encode_text(self, texts: list[str]) -> Tensor:
         """Text queries -> (N, feature_dim); teachers without a text tower refuse."""
-        raise NotImplementedError(f"{type(self).__name__} has no text tower; use an image-text teacher for text queries")
+        raise NotImplementedError(
+            f"{type(self).__name__} has no text tower; use an image-text teacher for text queries"
+        )

