@@ -9,6 +9,7 @@ import os
 import sys
 import warnings
 from collections.abc import Sequence
+from pathlib import Path
 
 from inrzoo.errors import InrzooError
 
@@ -36,6 +37,17 @@ def _build_cli_class():  # noqa: ANN202 - Lightning's CLI is imported lazily (it
             kwargs.setdefault("dump_header", [f"inrzoo {__import__('inrzoo').__version__}"])
             self.parser_class = InrzooArgumentParser
             return super().init_parser(**kwargs)
+
+        def after_instantiate_classes(self) -> None:
+            """Refuse a run folder that already holds a run, before the logger writes anything."""
+            if self.subcommand is None or self.trainer.fast_dev_run:
+                return
+            run_dir = self.trainer.log_dir
+            if run_dir and (Path(run_dir) / "config.yaml").exists():
+                raise InrzooError(
+                    f"run folder {run_dir} already holds a run (config.yaml); nothing was overwritten. "
+                    "Leave trainer.logger's version unset for a new folder, or pick another name/version"
+                )
 
         def add_arguments_to_parser(self, parser: LightningArgumentParser) -> None:
             parser.link_arguments("data.num_frames", "model.init_args.num_frames", apply_on="instantiate")

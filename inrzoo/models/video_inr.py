@@ -57,7 +57,8 @@ class VideoINR(pl.LightningModule):
     ) -> None:
         super().__init__()
         from_cli = _given_hyperparameters is not None and _given_hyperparameters.get() is not None
-        self.save_hyperparameters(ignore=[] if from_cli else ["backbone", "hypernet"])
+        # Outside the CLI these are live objects: keep checkpoints loadable with weights_only=True.
+        self.save_hyperparameters(ignore=[] if from_cli else ["backbone", "hypernet", "loss"])
         self.frame_size = (int(frame_size[0]), int(frame_size[1]))
         self.latents = LatentDictionary(num_frames, latent_dim, latent_init_std)
         self.backbone = backbone if backbone.is_built else backbone.build(latent_dim, self.frame_size)
