@@ -24,10 +24,12 @@ def _build_cli_class():  # noqa: ANN202 - Lightning's CLI is imported lazily (it
     class InrzooArgumentParser(LightningArgumentParser):
         """Parse errors as one line and exit code 2, instead of jsonargparse's nested report."""
 
+        argv: Sequence[str] = ()
+
         def error(self, message: str, ex: Exception | None = None):  # noqa: ANN201 - NoReturn
             if os.environ.get("INRZOO_DEBUG"):
                 print(message, file=sys.stderr)
-            print(f"inrzoo: error: {condense_parser_error(message)}", file=sys.stderr)
+            print(f"inrzoo: error: {condense_parser_error(message, self.argv)}", file=sys.stderr)
             raise SystemExit(2)
 
     class InrzooCLI(LightningCLI):
@@ -36,6 +38,7 @@ def _build_cli_class():  # noqa: ANN202 - Lightning's CLI is imported lazily (it
         def init_parser(self, **kwargs):  # noqa: ANN201, ANN003
             kwargs.setdefault("dump_header", [f"inrzoo {__import__('inrzoo').__version__}"])
             self.parser_class = InrzooArgumentParser
+            InrzooArgumentParser.argv = self._inrzoo_argv
             return super().init_parser(**kwargs)
 
         def after_instantiate_classes(self) -> None:
@@ -44,9 +47,13 @@ def _build_cli_class():  # noqa: ANN202 - Lightning's CLI is imported lazily (it
                 return
             run_dir = self.trainer.log_dir
             if run_dir and (Path(run_dir) / "config.yaml").exists():
+                fix = (
+                    "leave trainer.logger's version unset for a new folder, or pick another name/version"
+                    if self.trainer.logger is not None
+                    else "set --trainer.default_root_dir to a new folder"
+                )
                 raise InrzooError(
-                    f"run folder {run_dir} already holds a run (config.yaml); nothing was overwritten. "
-                    "Leave trainer.logger's version unset for a new folder, or pick another name/version"
+                    f"run folder {run_dir} already holds a run (config.yaml); nothing was overwritten: {fix}"
                 )
 
         def add_arguments_to_parser(self, parser: LightningArgumentParser) -> None:
@@ -93,6 +100,7 @@ def main(args: Sequence[str] | None = None) -> int:
         from inrzoo.models import VideoINR
 
         cli_class = _build_cli_class()
+        cli_class._inrzoo_argv = argv
         cli_class(
             VideoINR,
             VideoDataModule,
@@ -112,12 +120,20 @@ def main(args: Sequence[str] | None = None) -> int:
 
 
 def find_user_error(err: BaseException) -> InrzooError | None:
-    """Our user-facing error, also when jsonargparse or Lightning wrapped it on the way up."""
+    """Our user-facing error, also when jsonargparse or Lightning wrapped it on the way up.
+
+    Lightning's own MisconfigurationException (e.g. two checkpoint callbacks) is a config
+    problem too, so it is reported the same way.
+    """
+    from lightning.fabric.utilities.exceptions import MisconfigurationException
+
     seen: set[int] = set()
     current: BaseException | None = err
     while current is not None and id(current) not in seen:
         if isinstance(current, InrzooError):
             return current
+        if isinstance(current, MisconfigurationException):
+            return InrzooError(f"{str(current).splitlines()[0]} (check the trainer settings in your config)")
         seen.add(id(current))
         current = current.__cause__ or current.__context__
     return None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 _NOISE = (
     "Does not validate against any of the Union subtypes",
@@ -21,7 +22,16 @@ def _known_plugins(kind: str) -> str:
     return ", ".join(f"{info.target.__name__} ({info.name})" for info in registry.entries()) or "none"
 
 
-def condense_parser_error(message: str) -> str:
+def _arg_naming(option: str, argv: Sequence[str]) -> str | None:
+    """The command-line argument that set ``option`` (jsonargparse's nested errors drop the key)."""
+    for arg in argv:
+        key = arg.split("=", 1)[0]
+        if key.startswith("--") and key.rsplit(".", 1)[-1] == option:
+            return key[2:]
+    return None
+
+
+def condense_parser_error(message: str, argv: Sequence[str] = ()) -> str:
     """One line: the dotted config key, the innermost problem, and what to do."""
     keys: list[str] = []
     class_path: str | None = None
@@ -42,6 +52,10 @@ def condense_parser_error(message: str) -> str:
         details.append(line.lstrip("- ").strip())
     if not keys:
         first = message.strip().splitlines()[0] if message.strip() else "invalid arguments"
+        option = re.match(r"Option '([^']+)' is not accepted", first)
+        full_key = _arg_naming(option.group(1), argv) if option else None
+        if full_key:
+            return f"config key {full_key} does not exist (run `inrzoo fit --help` to see the keys that exist)"
         return f"{first} (run `inrzoo fit --help` to see the keys that exist)"
     dotted = ".".join(keys)
     preferred = [d for d in details if "not accepted" in d or "import path" in d or "not found" in d]

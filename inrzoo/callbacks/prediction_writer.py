@@ -46,7 +46,10 @@ class VideoPredictionWriter(BasePredictionWriter):
         run_dir = Path(trainer.log_dir or trainer.default_root_dir)
         out = Path(self.output_dir) if self.output_dir else run_dir / "predict"
         fps = getattr(trainer.datamodule, "fps", 25.0)
-        self.written = [write_mp4(frames, out / "decoded.mp4", fps=fps, overwrite=self.overwrite)]
+        hint = "--predict_writer.overwrite=true"
+        self.written = [write_mp4(frames, out / "decoded.mp4", fps=fps, overwrite=self.overwrite, overwrite_hint=hint)]
         if self.write_png:
-            self.written += write_png_frames(frames, out / "frames", indices, overwrite=self.overwrite)
+            self.written += write_png_frames(
+                frames, out / "frames", indices, overwrite=self.overwrite, overwrite_hint=hint
+            )
         print(f"inrzoo predict: wrote {len(indices)} frames {tuple(frames.shape[-2:])} to {out}")

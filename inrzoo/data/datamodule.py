@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import lightning.pytorch as pl
+import torch
 from torch import Tensor
-from torch.utils.data import DataLoader, Dataset
+from torch.utils.data import DataLoader, Dataset, Sampler
 
 from inrzoo.data.samples import resolve_video_path
 from inrzoo.data.video import FrameGeometry, VideoInfo, default_cache_dir, load_frames, probe_video
@@ -26,6 +28,27 @@ class FrameDataset(Dataset):
     def __getitem__(self, item: int) -> dict[str, Tensor | int]:
         index = self.indices[item]
         return {"index": index, "frame": self.frames[index].float() / 255.0}
+
+
+class EpochShuffleSampler(Sampler[int]):
+    """A new order each epoch that depends only on (seed, epoch), not on the global RNG, so a
+    fit resumed from a checkpoint sees the same frames as one never interrupted (Lightning
+    calls ``set_epoch``)."""
+
+    def __init__(self, length: int, seed: int) -> None:
+        self.length = length
+        self.seed = seed
+        self.epoch = 0
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def __len__(self) -> int:
+        return self.length
+
+    def __iter__(self) -> Iterator[int]:
+        generator = torch.Generator().manual_seed((self.seed + self.epoch) % 2**63)
+        return iter(torch.randperm(self.length, generator=generator).tolist())
 
 
 def split_frames(num_frames: int, train_every: int) -> tuple[list[int], list[int]]:
@@ -115,10 +138,11 @@ class VideoDataModule(pl.LightningDataModule):
 
     # -- loaders --------------------------------------------------------------------
     def _loader(self, indices: list[int], shuffle: bool, batch_size: int | None = None) -> DataLoader:
+        # torch.initial_seed() is the run's seed (seed_everything), the same again on resume.
         return DataLoader(
             FrameDataset(self.frames, indices),
             batch_size=batch_size or self.batch_size,
-            shuffle=shuffle,
+            sampler=EpochShuffleSampler(len(indices), torch.initial_seed()) if shuffle else None,
             num_workers=self.num_workers,
             persistent_workers=self.num_workers > 0,
         )

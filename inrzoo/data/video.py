@@ -57,6 +57,8 @@ def _decoder(path: Path):  # noqa: ANN202 - torchcodec is imported lazily
     try:
         return VideoDecoder(str(path), dimension_order="NCHW", seek_mode="exact")
     except Exception as err:  # torchcodec raises RuntimeError/ValueError with FFmpeg's words
+        if "best video stream" in str(err).lower():
+            raise InrzooError(f"{path} has no video stream; give a file with video frames") from err
         reason = re.sub(r"^.*\.cpp:\d+,\s*", "", str(err).splitlines()[0] if str(err) else type(err).__name__)
         raise InrzooError(f"{path} is not a readable video ({reason}); give an mp4/mkv/webm file") from err
 

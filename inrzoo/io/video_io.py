@@ -11,12 +11,19 @@ from torchvision.utils import make_grid, save_image
 from inrzoo.io.files import claim_output
 
 
-def write_mp4(frames: Tensor, path: str | Path, fps: float, crf: int = 10, overwrite: bool = False) -> Path:
+def write_mp4(
+    frames: Tensor,
+    path: str | Path,
+    fps: float,
+    crf: int = 10,
+    overwrite: bool = False,
+    overwrite_hint: str = "--overwrite",
+) -> Path:
     """frames: uint8 (T, 3, H, W) -> H.264 mp4 (yuv420p needs even sides, so odd ones get one
     edge pixel repeated). A low CRF keeps the file faithful to the decoded frames."""
     from torchcodec.encoders import VideoEncoder
 
-    path = claim_output(path, overwrite)
+    path = claim_output(path, overwrite, overwrite_hint)
     height, width = frames.shape[-2:]
     pad = (0, width % 2, 0, height % 2)
     if any(pad):
@@ -27,12 +34,18 @@ def write_mp4(frames: Tensor, path: str | Path, fps: float, crf: int = 10, overw
     return path
 
 
-def write_png_frames(frames: Tensor, directory: str | Path, indices: list[int], overwrite: bool = False) -> list[Path]:
+def write_png_frames(
+    frames: Tensor,
+    directory: str | Path,
+    indices: list[int],
+    overwrite: bool = False,
+    overwrite_hint: str = "--overwrite",
+) -> list[Path]:
     """frames: uint8 (N, 3, H, W) -> ``directory/frame_000123.png`` each."""
     directory = Path(directory)
     written = []
     for frame, index in zip(frames, indices, strict=True):
-        path = claim_output(directory / f"frame_{index:06d}.png", overwrite)
+        path = claim_output(directory / f"frame_{index:06d}.png", overwrite, overwrite_hint)
         save_image(frame.float() / 255.0, path)
         written.append(path)
     return written

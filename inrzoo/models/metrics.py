@@ -11,10 +11,19 @@ MS_SSIM_KERNEL = 11
 
 
 def ms_ssim_scales(frame_size: tuple[int, int]) -> int:
-    """How many MS-SSIM scales fit: the smallest side must exceed (kernel - 1) * 2^(scales - 1)."""
+    """How many MS-SSIM scales fit: the smallest side must exceed (kernel - 1) * 2^(scales - 1),
+    and pass torchmetrics' own check, side // max(1, scales - 1)^2 > kernel - 1 (stricter at 3-5 scales:
+    without it, e.g. 90x160 or 96x96 frames crash in validation)."""
     side = min(frame_size)
+
+    def fits(scales: int) -> bool:
+        return (
+            side > (MS_SSIM_KERNEL - 1) * 2 ** (scales - 1)
+            and side // max(1, scales - 1) ** 2 > MS_SSIM_KERNEL - 1
+        )
+
     scales = 0
-    while scales < len(MS_SSIM_BETAS) and side > (MS_SSIM_KERNEL - 1) * 2**scales:
+    while scales < len(MS_SSIM_BETAS) and fits(scales + 1):
         scales += 1
     return scales
 

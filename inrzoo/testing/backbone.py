@@ -1,0 +1,205 @@
+"""Conformance tests every :class:`~inrzoo.backbones.INRBackbone` should pass."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+from inrzoo.backbones.base import INRBackbone
+from inrzoo.backbones.layers import LayerParams, ModulatedLayer
+from inrzoo.hypernets.base import HyperHead
+from inrzoo.hypernets.registry import list_hypernets
+from inrzoo.testing.factories import random_latents, random_target, tiny_hypernet
+
+
+class BackboneConformance:
+    """Mixin of pytest tests for an INR backbone; subclass it in a ``Test*`` class.
+
+    Implement :meth:`make_backbone` to return a new, *unbuilt* backbone (keep it tiny: the
+    tests build it several times). Class attributes set the geometry the tests use::
+
+        from inrzoo.testing import BackboneConformance
+
+        class TestMyBackbone(BackboneConformance):
+            frame_size = (20, 40)
+
+            def make_backbone(self):
+                return MyBackbone(width=16)
+
+    ``test_under_hypernet`` runs once per registered hypernetwork head (parametrized in
+    :meth:`pytest_generate_tests`; override :meth:`hypernet_names` to narrow it).
+    """
+
+    #: Size D of the latents the backbone is built for.
+    latent_dim: int = 8
+    #: (H, W) of the frames the backbone is built for.
+    frame_size: tuple[int, int] = (20, 40)
+    batch_size: int = 2
+    #: Inclusive bounds the rendered values must stay in (the contract says [0, 1]).
+    output_range: tuple[float, float] = (0.0, 1.0)
+    #: Tolerance for outputs that should agree up to floating-point reordering.
+    atol: float = 1e-5
+
+    # -- what a subclass provides ---------------------------------------------------------
+    def make_backbone(self) -> INRBackbone:
+        """A new unbuilt backbone; the same arguments on every call."""
+        raise NotImplementedError("implement make_backbone() to return an unbuilt INRBackbone")
+
+    def hypernet_names(self) -> list[str]:
+        """Registered heads the backbone must work under."""
+        return list_hypernets()
+
+    def make_hypernet(self, name: str) -> HyperHead:
+        """An unbuilt head of the registered kind ``name``."""
+        return tiny_hypernet(name)
+
+    # -- helpers ---------------------------------------------------------------------------
+    def pytest_generate_tests(self, metafunc: pytest.Metafunc) -> None:
+        if "hypernet_name" in metafunc.fixturenames:
+            metafunc.parametrize("hypernet_name", self.hypernet_names())
+
+    @pytest.fixture(autouse=True)
+    def _seed(self) -> None:
+        torch.manual_seed(0)
+
+    def built_backbone(self) -> INRBackbone:
+        return self.make_backbone().build(self.latent_dim, self.frame_size)
+
+    def latents(self, seed: int = 0) -> Tensor:
+        return random_latents(self.batch_size, self.latent_dim, seed=seed)
+
+    def expected_shape(self, backbone: INRBackbone) -> tuple[int, ...]:
+        return (self.batch_size, 3, *backbone.render_size())
+
+    def assert_plausible_frames(self, frames: Tensor, backbone: INRBackbone) -> None:
+        assert tuple(frames.shape) == self.expected_shape(backbone), (
+            f"rendered {tuple(frames.shape)}, expected (B, 3, *render_size()) = {self.expected_shape(backbone)}"
+        )
+        assert frames.dtype.is_floating_point, f"frames must be floating point, got {frames.dtype}"
+        assert torch.isfinite(frames).all(), "frames contain NaN or Inf"
+        low, high = self.output_range
+        assert frames.min() >= low and frames.max() <= high, (
+            f"frames span [{frames.min():.3f}, {frames.max():.3f}], outside {self.output_range}"
+        )
+
+    # -- the contract ----------------------------------------------------------------------
+    def test_is_an_unbuilt_inr_backbone(self) -> None:
+        backbone = self.make_backbone()
+        assert isinstance(backbone, INRBackbone)
+        assert not backbone.is_built, "make_backbone() must return an unbuilt backbone; VideoINR builds it"
+        assert isinstance(backbone.size_multiple, int) and backbone.size_multiple >= 1
+
+    def test_build_records_geometry(self) -> None:
+        backbone = self.make_backbone()
+        assert backbone.build(self.latent_dim, self.frame_size) is backbone, "build() must return self"
+        assert backbone.is_built
+        assert backbone.latent_dim == self.latent_dim
+        assert backbone.frame_size == tuple(self.frame_size)
+
+    def test_render_size_pads_to_the_size_multiple(self) -> None:
+        # A side that is not a multiple must be padded up (the model crops back), never shrunk.
+        odd_size = (self.frame_size[0] + 3, self.frame_size[1] + 1)
+        backbone = self.make_backbone().build(self.latent_dim, odd_size)
+        multiple = backbone.size_multiple
+        for side, rendered in zip(odd_size, backbone.render_size(), strict=True):
+            assert rendered % multiple == 0, f"render side {rendered} is not a multiple of {multiple}"
+            assert side <= rendered < side + multiple, f"side {side} rendered as {rendered}"
+        frames = backbone(self.latents(), {})
+        assert tuple(frames.shape) == self.expected_shape(backbone)
+
+    def test_has_modulated_layers(self) -> None:
+        layers = self.built_backbone().modulated_layers()
+        assert layers, "a backbone must expose at least one ModulatedLayer for the hypernetworks"
+        for name, layer in layers.items():
+            assert isinstance(layer, ModulatedLayer)
+            assert isinstance(layer.weight, torch.nn.Parameter), f"{name}.weight is not a Parameter"
+            if layer.bias is not None:
+                assert tuple(layer.bias.shape) == (layer.out_features,), f"{name}.bias must be (out_features,)"
+
+    def test_forward_shape_and_range(self) -> None:
+        backbone = self.built_backbone()
+        frames = backbone(self.latents(), {})
+        self.assert_plausible_frames(frames, backbone)
+        assert frames.std() > 1e-6, "a freshly built backbone renders a constant image"
+
+    def test_base_valued_params_reproduce_the_unmodulated_output(self) -> None:
+        backbone = self.built_backbone()
+        latents = self.latents()
+        params = {
+            name: LayerParams(
+                layer.weight.expand(self.batch_size, *layer.weight.shape),
+                layer.bias.expand(self.batch_size, -1) if layer.bias is not None else None,
+            )
+            for name, layer in backbone.modulated_layers().items()
+        }
+        with torch.no_grad():
+            torch.testing.assert_close(backbone(latents, params), backbone(latents, {}), atol=self.atol, rtol=0)
+
+    def test_params_apply_per_sample(self) -> None:
+        # Sample 0 gets the base weights, sample 1 halved ones: only sample 1 may change.
+        backbone = self.built_backbone()
+        latents = self.latents()
+        params = {}
+        for name, layer in backbone.modulated_layers().items():
+            weight = torch.stack([layer.weight, 0.5 * layer.weight] + [layer.weight] * (self.batch_size - 2))
+            bias = layer.bias.expand(self.batch_size, -1) if layer.bias is not None else None
+            params[name] = LayerParams(weight, bias)
+        with torch.no_grad():
+            base = backbone(latents, {})
+            modulated = backbone(latents, params)
+        torch.testing.assert_close(modulated[0], base[0], atol=self.atol, rtol=0)
+        assert not torch.allclose(modulated[1], base[1], atol=self.atol), "per-sample weights were ignored"
+
+    def test_base_weights_receive_gradients(self) -> None:
+        backbone = self.built_backbone()
+        frames = backbone(self.latents(), {})
+        F.mse_loss(frames, random_target(frames.shape)).backward()
+        for name, layer in backbone.modulated_layers().items():
+            assert layer.weight.grad is not None and layer.weight.grad.abs().sum() > 0, f"no gradient at {name}"
+
+    def test_state_dict_round_trip(self) -> None:
+        original = self.built_backbone()
+        buffer = io.BytesIO()
+        torch.save(original.state_dict(), buffer)
+        buffer.seek(0)
+        state = torch.load(buffer, weights_only=True)  # checkpoints must load without pickled code
+        copy = self.built_backbone()
+        copy.load_state_dict(state)
+        latents = self.latents()
+        with torch.no_grad():
+            assert torch.equal(copy(latents, {}), original(latents, {})), "a reloaded backbone renders differently"
+
+    def test_under_hypernet(self, hypernet_name: str) -> None:
+        """Works under each registered head: shape, range, and gradients reach latent and base weights."""
+        backbone = self.built_backbone()
+        layers = backbone.modulated_layers()
+        head = self.make_hypernet(hypernet_name).build(self.latent_dim, layers)
+        latents = self.latents().requires_grad_(True)
+        frames = backbone(latents, head(latents, layers))
+        self.assert_plausible_frames(frames, backbone)
+        F.mse_loss(frames, random_target(frames.shape)).backward()
+        assert latents.grad is not None, "no gradient reaches the latent (it is unused)"
+        assert torch.isfinite(latents.grad).all(), "non-finite latent gradient"
+        assert latents.grad.abs().sum() > 0, f"no gradient reaches the latent through the {hypernet_name!r} head"
+        for name in head.layer_names:
+            grad = layers[name].weight.grad
+            assert grad is not None and grad.abs().sum() > 0, f"no gradient reaches base weight {name}"
+        for name, parameter in backbone.named_parameters():
+            assert parameter.grad is not None, f"backbone parameter {name} is unused (no gradient)"
+            assert torch.isfinite(parameter.grad).all(), f"non-finite gradient at {name}"
+
+    def test_coordinate_backbones_render_any_grid(self) -> None:
+        backbone = self.built_backbone()
+        if not backbone.is_coordinate_based:
+            pytest.skip("not a coordinate-based backbone")
+        render_at = getattr(backbone, "render_at", None)
+        assert render_at is not None, "is_coordinate_based backbones must offer render_at(latent, params, (H, W))"
+        height, width = self.frame_size
+        with torch.no_grad():
+            fine = render_at(self.latents(), {}, (2 * height + 1, 2 * width))
+        assert tuple(fine.shape) == (self.batch_size, 3, 2 * height + 1, 2 * width)
+        assert torch.isfinite(fine).all()

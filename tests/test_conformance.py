@@ -1,0 +1,113 @@
+"""Every registered backbone and hypernetwork head against the inrzoo.testing contract.
+
+The parameters come from the registries at collection time, so a newly registered
+built-in or an installed plugin is tested without touching this file.
+"""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from torch import Tensor, nn
+
+from inrzoo.backbones import INRBackbone, LayerParams, ModulatedLayer, ModulatedLinear, list_backbones
+from inrzoo.hypernets import HyperHead, LayerHyperNet, list_hypernets
+from inrzoo.testing import BackboneConformance, HyperHeadConformance, tiny_backbone, tiny_hypernet
+
+
+@pytest.fixture(params=list_backbones())
+def registered_backbone(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
+@pytest.fixture(params=list_hypernets())
+def registered_hypernet(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
+class TestRegisteredBackbones(BackboneConformance):
+    """Backbone x head matrix: ``test_under_hypernet`` runs for every pair."""
+
+    @pytest.fixture(autouse=True)
+    def _choose(self, registered_backbone: str) -> None:
+        self.backbone_name = registered_backbone
+
+    def make_backbone(self) -> INRBackbone:
+        return tiny_backbone(self.backbone_name)
+
+
+class TestRegisteredHypernets(HyperHeadConformance):
+    """Head x backbone matrix: every test taking ``backbone_name`` runs for every pair."""
+
+    @pytest.fixture(autouse=True)
+    def _choose(self, registered_hypernet: str) -> None:
+        self.hypernet_name = registered_hypernet
+
+    def make_hypernet(self, layers: list[str] | None = None) -> HyperHead:
+        return tiny_hypernet(self.hypernet_name, layers=layers)
+
+
+def test_the_matrix_is_not_empty() -> None:
+    # The shipped built-ins must all be there, whatever plugins add.
+    assert {"siren", "fourier-mlp", "nerv-conv"} <= set(list_backbones())
+    assert {"full", "lowrank-gate", "film"} <= set(list_hypernets())
+
+
+class TestNeRVOwnStrides(BackboneConformance):
+    """The mixin used as a plugin author would: a hand-written factory and geometry."""
+
+    frame_size = (12, 18)
+
+    def make_backbone(self) -> INRBackbone:
+        from inrzoo.backbones import NeRVBackbone
+
+        return NeRVBackbone(channels=(8, 6), strides=(3, 2), stem_channels=8, latent_grid=(1, 1))
+
+
+class _OnePixelShortBackbone(INRBackbone):
+    """Renders one row too few: the conformance mixin must catch it."""
+
+    def _build(self) -> None:
+        self.layer = ModulatedLinear(2, 3)
+
+    def forward(self, latent: Tensor, params: dict[str, LayerParams]) -> Tensor:
+        height, width = self.render_size()
+        coords = torch.rand(latent.shape[0], (height - 1) * width, 2)
+        rgb = torch.sigmoid(self.layer(coords, params.get("layer")))
+        return rgb.transpose(1, 2).reshape(latent.shape[0], 3, height - 1, width)
+
+
+class _ConstantGate(LayerHyperNet):
+    """A learnable scale that ignores the latent."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.scale = nn.Parameter(torch.ones(()))
+
+    def forward(self, latent: Tensor, weight: Tensor, bias: Tensor | None) -> LayerParams:
+        return LayerParams(self.scale * weight.expand(latent.shape[0], *weight.shape), None)
+
+
+class _LatentBlindHead(HyperHead):
+    def make_layer_hypernet(self, latent_dim: int, layer: ModulatedLayer) -> LayerHyperNet:
+        return _ConstantGate()
+
+
+def test_mixin_catches_a_wrong_output_shape() -> None:
+    class Checker(BackboneConformance):
+        def make_backbone(self) -> INRBackbone:
+            return _OnePixelShortBackbone()
+
+    with pytest.raises(AssertionError, match=r"expected \(B, 3, \*render_size\(\)\)"):
+        Checker().test_forward_shape_and_range()
+
+
+def test_mixin_catches_a_head_that_ignores_the_latent() -> None:
+    class Checker(HyperHeadConformance):
+        def make_hypernet(self, layers: list[str] | None = None) -> HyperHead:
+            return _LatentBlindHead(layers)
+
+    with pytest.raises(AssertionError, match="ignores the latent"):
+        Checker().test_params_depend_on_the_latent("siren")
+    with pytest.raises(AssertionError, match="no gradient reaches the latent"):
+        Checker().test_gradient_reaches_latent_and_head("siren")
