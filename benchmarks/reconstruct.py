@@ -35,7 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))  # run as a script: siz
 from sizing import SizedModel, family_for, size_to_budget  # noqa: E402
 
 from inrzoo.backbones import BACKBONES  # noqa: E402
-from inrzoo.baselines import CodecResult, encode_with_ffmpeg, require_ffmpeg  # noqa: E402
+from inrzoo.baselines import CodecResult, encode_with_ffmpeg, ffmpeg_version, require_ffmpeg  # noqa: E402
 from inrzoo.data import VideoDataModule  # noqa: E402
 from inrzoo.errors import InrzooError  # noqa: E402
 from inrzoo.evaluation import evaluate_reconstruction  # noqa: E402
@@ -63,7 +63,7 @@ TIERS = {
     "smoke": Tier(max_frames=8, budgets=(25_000,), fit_seconds=2.0, crfs=(30,)),
     # This 2-core machine, whole run <= ~15 min.
     "cpu": Tier(
-        max_frames=None, budgets=(25_000, 50_000, 100_000, 200_000), fit_seconds=45.0, crfs=(18, 22, 26, 30, 34, 38, 42)
+        max_frames=None, budgets=(25_000, 50_000, 100_000, 200_000), fit_seconds=40.0, crfs=(18, 22, 26, 30, 34, 38, 42)
     ),
 }
 
@@ -105,7 +105,8 @@ class WallClockCosine(pl.Callback):
         factor = self.factor((time.perf_counter() - self.start) / self.seconds)
         for optimizer in trainer.optimizers:
             for group in optimizer.param_groups:
-                group["lr"] = group["initial_lr"] * factor
+                # initial_lr is the peak the model's own scheduler recorded (the group's lr if it has none).
+                group["lr"] = group.setdefault("initial_lr", group["lr"]) * factor
 
 
 def fit_one(sized: SizedModel, dm: VideoDataModule, seconds: float, schedule: str) -> dict[str, Any]:
@@ -252,6 +253,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     tier = TIERS[args.tier]
     seconds = args.budget_seconds if args.budget_seconds is not None else tier.fit_seconds
     require_ffmpeg()  # fail now, not after the fits
+    run_start = time.perf_counter()
     dm = VideoDataModule(path=VIDEO, resize=RESOLUTION, max_frames=tier.max_frames)
     frames = dm.frames
     # Built-ins by default; third-party backbones only when named (their cost is unknown).
@@ -266,6 +268,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "hardware": hardware(),
         "torch": torch.__version__,
         "lightning": pl.__version__,
+        "ffmpeg": ffmpeg_version(),
         "git_commit": commit,
         "git_dirty": dirty,
         "seed": SEED,
@@ -292,6 +295,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 result = encode_with_ffmpeg(frames, workdir, codec=codec, crf=crf, preset="veryslow", fps=dm.fps)
                 report["results"].append(codec_record(result))
                 print(f"{codec} crf {crf}: {result.bpp:.4f} bpp, {result.psnr:.2f} dB", flush=True)
+    report["run_seconds"] = time.perf_counter() - run_start
     return report
 
 

@@ -1,5 +1,21 @@
 """Classical baselines an INR has to beat, run in the same benchmark as the INR."""
 
-from inrzoo.baselines.codecs import CODEC_CONTAINERS, CodecResult, encode_with_ffmpeg, require_ffmpeg
+from inrzoo.baselines.codecs import (
+    CODEC_CONTAINERS,
+    CodecResult,
+    decode_video,
+    encode_with_ffmpeg,
+    ffmpeg_version,
+    require_ffmpeg,
+    score_frames,
+)
 
-__all__ = ["CODEC_CONTAINERS", "CodecResult", "encode_with_ffmpeg", "require_ffmpeg"]
+__all__ = [
+    "CODEC_CONTAINERS",
+    "CodecResult",
+    "decode_video",
+    "encode_with_ffmpeg",
+    "ffmpeg_version",
+    "require_ffmpeg",
+    "score_frames",
+]

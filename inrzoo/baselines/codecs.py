@@ -65,6 +65,12 @@ def require_ffmpeg() -> str:
     return path
 
 
+def ffmpeg_version() -> str:
+    """First line of ``ffmpeg -version``: codec results depend on the encoder build."""
+    done = subprocess.run([require_ffmpeg(), "-version"], capture_output=True, text=True)
+    return done.stdout.splitlines()[0] if done.stdout else "unknown"
+
+
 def decode_video(path: str | Path, num_frames: int) -> tuple[Tensor, float]:
     """The first ``num_frames`` frames as uint8 (T, 3, H, W) and the decode speed in frames/second."""
     from torchcodec.decoders import VideoDecoder
