@@ -6,7 +6,7 @@ against x264/x265 on the same frames, in one run. Writes CompressAI-like JSON an
     .venv/bin/python benchmarks/reconstruct.py --table benchmarks/results/reconstruct_cpu.json
 
 Each fit gets the same wall-clock budget (Lightning ``max_time``). By default the learning rate follows
-the model's warm-up + cosine shape over that time (:class:`WallClockCosine`); ``--schedule constant``
+the model's warm-up + cosine shape over that time (``VideoINR(lr_schedule="time")``); ``--schedule constant``
 leaves the model's own schedule, which under a time limit alone holds the rate after warm-up.
 """
 
@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import math
 import os
 import platform
 import subprocess
@@ -77,57 +76,30 @@ TRAINING: dict[str, dict[str, float | int]] = {
 DEFAULT_TRAINING: dict[str, float | int] = {"batch_size": 1, "learning_rate": 1e-3}
 
 
-class WallClockCosine(pl.Callback):
-    """The model's warm-up + cosine LR shape, driven by elapsed time instead of the step count.
-
-    Under a time limit the step count is unknown in advance (and steps/s drifts on a shared
-    machine), so a step-based cosine either ends early or is cut off before it decays. Scaling
-    each group's initial LR by the time-based factor before every step makes the schedule end
-    exactly when the budget does, and keeps per-group rates (latents vs networks) in proportion.
-    """
-
-    def __init__(self, seconds: float, warmup_fraction: float = 0.05, floor: float = 0.01) -> None:
-        self.seconds = seconds
-        self.warmup_fraction = warmup_fraction
-        self.floor = floor
-        self.start = 0.0
-
-    def factor(self, progress: float) -> float:
-        if progress < self.warmup_fraction:
-            return max(progress / self.warmup_fraction, 1e-3)
-        progress = min(1.0, (progress - self.warmup_fraction) / (1 - self.warmup_fraction))
-        return self.floor + (1 - self.floor) * 0.5 * (1 + math.cos(math.pi * progress))
-
-    def on_train_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
-        self.start = time.perf_counter()
-
-    def on_train_batch_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule, *args: Any) -> None:
-        factor = self.factor((time.perf_counter() - self.start) / self.seconds)
-        for optimizer in trainer.optimizers:
-            for group in optimizer.param_groups:
-                # initial_lr is the peak the model's own scheduler recorded (the group's lr if it has none).
-                group["lr"] = group.setdefault("initial_lr", group["lr"]) * factor
-
-
 def fit_one(sized: SizedModel, dm: VideoDataModule, seconds: float, schedule: str) -> dict[str, Any]:
     """Train one combo for ``seconds`` of wall clock and score it on every frame."""
     settings = {**DEFAULT_TRAINING, **TRAINING.get(sized.backbone, {})}
     dm.batch_size = int(settings["batch_size"])
     pl.seed_everything(SEED, verbose=False)
-    model = sized.build(dm.num_frames, dm.frame_size, learning_rate=float(settings["learning_rate"]))
-    callbacks = [WallClockCosine(seconds, model.warmup_fraction)] if schedule == "cosine" else []
+    # "time": the model's warm-up + cosine runs over the wall-clock budget (VideoINR.lr_schedule);
+    # "constant": with no planned end the model holds the peak rate after warm-up.
+    model = sized.build(
+        dm.num_frames,
+        dm.frame_size,
+        learning_rate=float(settings["learning_rate"]),
+        lr_schedule="time" if schedule == "cosine" else "steps",
+    )
     trainer = pl.Trainer(
         accelerator="cpu",
         devices=1,
         max_time={"seconds": seconds},
-        max_epochs=10_000,
+        max_epochs=-1,
         limit_val_batches=0,
         num_sanity_val_steps=0,
         logger=False,
         enable_checkpointing=False,
         enable_progress_bar=False,
         enable_model_summary=False,
-        callbacks=callbacks,
     )
     start = time.perf_counter()
     trainer.fit(model, datamodule=dm)

@@ -273,3 +273,29 @@ def test_every_combination_fits_a_batch(backbone: str, hypernet: str, clip_frame
         losses.append(loss.item())
     assert all(math.isfinite(v) for v in losses)
     assert losses[-1] < 0.75 * losses[0], f"{backbone} + {hypernet}: loss {losses[0]:.4f} -> {losses[-1]:.4f}"
+
+
+def _final_lr_factor(shared_clip_path: Path, tmp_path: Path, lr_schedule: str, **trainer_kwargs) -> float:  # noqa: ANN003
+    pl.seed_everything(0)
+    data = VideoDataModule(str(shared_clip_path), batch_size=4, cache_dir=None)
+    model = tiny_model(num_frames=data.num_frames, frame_size=data.frame_size, learning_rate=1e-2,
+                       lr_schedule=lr_schedule)
+    trainer = pl.Trainer(
+        accelerator="cpu", logger=False, enable_checkpointing=False, enable_progress_bar=False,
+        enable_model_summary=False, limit_val_batches=0, default_root_dir=tmp_path, **trainer_kwargs,
+    )
+    trainer.fit(model, data)
+    return trainer.optimizers[0].param_groups[0]["lr"] / 1e-2
+
+
+def test_step_schedule_decays_to_the_floor_by_the_last_epoch(shared_clip_path: Path, tmp_path: Path) -> None:
+    assert _final_lr_factor(shared_clip_path, tmp_path, "steps", max_epochs=6) < 0.05
+
+
+def test_time_schedule_decays_within_a_wall_clock_budget(shared_clip_path: Path, tmp_path: Path) -> None:
+    """With only max_time, a step schedule cannot know its end and holds the peak rate; the time
+    schedule reaches the bottom of its cosine when the budget runs out."""
+    held = _final_lr_factor(shared_clip_path, tmp_path, "steps", max_time={"seconds": 2}, max_epochs=-1)
+    decayed = _final_lr_factor(shared_clip_path, tmp_path, "time", max_time={"seconds": 2}, max_epochs=-1)
+    assert held == pytest.approx(1.0)
+    assert decayed < 0.1

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, Literal
 
 import lightning.pytorch as pl
 import torch
+from lightning.pytorch.callbacks import Timer
 from torch import Tensor
 
 from inrzoo.backbones.base import INRBackbone
@@ -37,7 +38,11 @@ class VideoINR(pl.LightningModule):
         loss: weights of the reconstruction loss terms.
         learning_rate: peak Adam learning rate (cosine decay after a linear warm-up).
         latent_learning_rate: learning rate of the latents (None: ``learning_rate``).
-        warmup_fraction: share of the steps spent warming up.
+        warmup_fraction: share of the steps (or of the time budget) spent warming up.
+        lr_schedule: what drives the warm-up + cosine: ``"steps"`` (the planned step count;
+            deterministic) or ``"time"`` (the further along of steps and elapsed share of
+            ``trainer.max_time``, so a wall-clock budget ends at the bottom of the cosine
+            however fast the machine runs; rates then depend on timing).
         num_preview_frames: frames shown in TensorBoard image grids.
     """
 
@@ -53,6 +58,7 @@ class VideoINR(pl.LightningModule):
         learning_rate: float = 5e-3,
         latent_learning_rate: float | None = None,
         warmup_fraction: float = 0.05,
+        lr_schedule: Literal["steps", "time"] = "steps",
         num_preview_frames: int = 4,
     ) -> None:
         super().__init__()
@@ -67,6 +73,7 @@ class VideoINR(pl.LightningModule):
         self.learning_rate = learning_rate
         self.latent_learning_rate = latent_learning_rate
         self.warmup_fraction = warmup_fraction
+        self.lr_schedule = lr_schedule
         self.num_preview_frames = num_preview_frames
         self.val_metrics = frame_metrics(self.frame_size, prefix="val/")
         self.test_metrics = frame_metrics(self.frame_size, prefix="test/")
@@ -155,18 +162,32 @@ class VideoINR(pl.LightningModule):
                 {"params": latent_params, "lr": self.latent_learning_rate or self.learning_rate},
             ]
         )
-        estimate = float(self.trainer.estimated_stepping_batches) if self._trainer is not None else 0.0
-        # With only a time limit the step count is unknown: warm up, then hold the rate.
-        total = int(estimate) if math.isfinite(estimate) else 0
-        warmup = max(1, int((total or 100) * self.warmup_fraction))
-
-        def schedule(step: int) -> float:
-            if step < warmup:
-                return (step + 1) / warmup
-            if total == 0:
-                return 1.0
-            progress = min(1.0, (step - warmup) / max(1, total - warmup))
-            return 0.01 + 0.99 * 0.5 * (1 + math.cos(math.pi * progress))
-
-        scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, schedule)
+        scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, self._schedule_factor)
         return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}
+
+    def _training_progress(self, step: int) -> float | None:
+        """Share of training done in [0, 1], or None when no end is known."""
+        shares = []
+        if self._trainer is not None:
+            planned = float(self.trainer.estimated_stepping_batches)
+            if math.isfinite(planned) and planned > 0:
+                shares.append(step / planned)
+            if self.lr_schedule == "time":
+                timer = next((cb for cb in self.trainer.callbacks if isinstance(cb, Timer)), None)
+                if timer is not None:
+                    elapsed = timer.time_elapsed("train")
+                    total = elapsed + (timer.time_remaining("train") or 0.0)
+                    if total > 0:
+                        shares.append(elapsed / total)
+        return min(1.0, max(shares)) if shares else None
+
+    def _schedule_factor(self, step: int) -> float:
+        """Linear warm-up, then cosine decay to 1% of the peak; a constant rate when no end is known."""
+        progress = self._training_progress(step)
+        if progress is None:
+            warmup_steps = 100 * self.warmup_fraction
+            return min(1.0, (step + 1) / max(1.0, warmup_steps))
+        if progress < self.warmup_fraction:
+            return max(progress / self.warmup_fraction, 1e-3)
+        decay = (progress - self.warmup_fraction) / max(1e-8, 1 - self.warmup_fraction)
+        return 0.01 + 0.99 * 0.5 * (1 + math.cos(math.pi * min(1.0, decay)))
