@@ -82,7 +82,12 @@ def print_plugins() -> None:
             print(f"  {failure.kind} {failure.entry_point} from {failure.package}: {failure.error}")
 
 def _usage_epilog() -> str:
-    return "inrzoo also has: " + "; ".join(f"`inrzoo {k}`: {v}" for k, v in INRZOO_COMMANDS.items())
+    return (
+        "inrzoo also has: "
+        + "; ".join(f"`inrzoo {k}`: {v}" for k, v in INRZOO_COMMANDS.items())
+        + ". Keys of each class: `inrzoo fit --model.help VideoINR`, `inrzoo fit --data.help VideoDataModule`, "
+        "`inrzoo fit --model.init_args.backbone.help NeRVBackbone` (any backbone/hypernet class)."
+    )
 
 def main(args: Sequence[str] | None = None) -> int:
     """Entry point of the ``inrzoo`` console script; returns (or exits with) the status."""
