@@ -35,8 +35,14 @@ def mlp_family(scale: float) -> dict[str, Any]:
     return {"width": max(4, round(16 * scale)), "depth": 4}
 
 
+def grid_family(scale: float) -> dict[str, Any]:
+    """grid-mlp: the grids' finest level (16 x scale cells on the short side) and the MLP width grow together."""
+    return {"width": max(8, round(8 * scale)), "depth": 2, "finest_resolution": max(8, round(16 * scale))}
+
+
 FAMILIES: dict[str, Callable[[float], dict[str, Any]]] = {
     "nerv-conv": nerv_family,
+    "grid-mlp": grid_family,
     "siren": mlp_family,
     "fourier-mlp": mlp_family,
 }

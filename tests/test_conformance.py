@@ -49,7 +49,7 @@ class TestRegisteredHypernets(HyperHeadConformance):
 
 def test_the_matrix_is_not_empty() -> None:
     # The shipped built-ins must all be there, whatever plugins add.
-    assert {"siren", "fourier-mlp", "nerv-conv"} <= set(list_backbones())
+    assert {"siren", "fourier-mlp", "nerv-conv", "grid-mlp"} <= set(list_backbones())
     assert {"full", "lowrank-gate", "film"} <= set(list_hypernets())
 
 
@@ -62,6 +62,48 @@ class TestNeRVOwnStrides(BackboneConformance):
         from inrzoo.backbones import NeRVBackbone
 
         return NeRVBackbone(channels=(8, 6), strides=(3, 2), stem_channels=8, latent_grid=(1, 1))
+
+
+class TestPatchedSiren(BackboneConformance):
+    """Per-patch prediction: each query predicts a 2x2 patch, so frames pad to even sides."""
+
+    frame_size = (15, 21)
+
+    def make_backbone(self) -> INRBackbone:
+        from inrzoo.backbones import SirenBackbone
+
+        return SirenBackbone(width=16, depth=3, patch_size=2)
+
+
+class TestPatchedGridMLP(BackboneConformance):
+    def make_backbone(self) -> INRBackbone:
+        from inrzoo.backbones import GridMLPBackbone
+
+        return GridMLPBackbone(width=16, num_levels=2, base_resolution=4, finest_resolution=8, patch_size=4)
+
+
+def test_patches_tile_the_frame_like_pixels() -> None:
+    """A patched MLP renders the same layout as per-pixel rendering would: patch (r, c) lands on
+    rows r*p..r*p+p-1 and columns c*p..c*p+p-1 of the frame."""
+    from inrzoo.backbones import FourierMLPBackbone
+
+    backbone = FourierMLPBackbone(width=8, depth=2, num_frequencies=2, patch_size=2).build(4, (4, 6))
+    latent = torch.zeros(1, 4)
+    frame = backbone(latent, {})
+    # Centroids (x, y) of the top-left and bottom-right patches of a 2 x 3 patch grid.
+    patches = backbone.query(latent, {}, torch.tensor([[-2 / 3, -1 / 2], [2 / 3, 1 / 2]]))
+    assert torch.allclose(frame[0, :, 0:2, 0:2].reshape(-1), patches[0, 0])
+    assert torch.allclose(frame[0, :, 2:4, 4:6].reshape(-1), patches[0, 1])
+
+
+def test_patch_size_must_divide_the_render_size() -> None:
+    from inrzoo.backbones import SirenBackbone
+    from inrzoo.errors import InrzooError
+
+    backbone = SirenBackbone(width=8, depth=2, patch_size=4).build(4, (8, 8))
+    assert backbone.render_size() == (8, 8)
+    with pytest.raises(InrzooError, match="multiples of 4"):
+        backbone.render_at(torch.zeros(1, 4), {}, (10, 8))
 
 
 class _OnePixelShortBackbone(INRBackbone):

@@ -10,11 +10,13 @@ from __future__ import annotations
 import math
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor, nn
 
 from inrzoo.backbones.base import INRBackbone
 from inrzoo.backbones.layers import LayerParams, ModulatedLinear
 from inrzoo.backbones.registry import register_backbone
+from inrzoo.errors import InrzooError
 
 
 def pixel_grid(height: int, width: int, device: torch.device | None = None) -> Tensor:
@@ -26,16 +28,25 @@ def pixel_grid(height: int, width: int, device: torch.device | None = None) -> T
 
 
 class CoordinateMLP(INRBackbone):
-    """Shared body: encoding -> hidden ModulatedLinear layers -> RGB."""
+    """Shared body: encoding -> hidden ModulatedLinear layers -> RGB.
+
+    With ``patch_size`` p > 1 each query is a patch centroid and the head predicts the
+    p x p patch's pixels (PixelShuffle), the Latent-INR paper's patch variant: p^2 fewer
+    MLP evaluations per frame, at the price of decoding only on grids of whole patches.
+    """
 
     is_coordinate_based = True
 
-    def __init__(self, width: int = 64, depth: int = 4) -> None:
+    def __init__(self, width: int = 64, depth: int = 4, patch_size: int = 1) -> None:
         super().__init__()
         if depth < 2:
-            raise ValueError(f"depth must be >= 2, got {depth}")
+            raise InrzooError(f"{type(self).__name__} depth must be >= 2, got {depth}")
+        if patch_size < 1:
+            raise InrzooError(f"{type(self).__name__} patch_size must be >= 1, got {patch_size}")
         self.width = width
         self.depth = depth
+        self.patch_size = patch_size
+        self.size_multiple = patch_size
 
     def encoding_dim(self) -> int:
         return 2
@@ -49,14 +60,15 @@ class CoordinateMLP(INRBackbone):
     def _build(self) -> None:
         dims = [self.encoding_dim()] + [self.width] * (self.depth - 1)
         self.layers = nn.ModuleList(ModulatedLinear(a, b) for a, b in zip(dims[:-1], dims[1:], strict=True))
-        self.head = ModulatedLinear(self.width, 3)
+        self.head = ModulatedLinear(self.width, 3 * self.patch_size**2)
         self._init_weights()
 
     def _init_weights(self) -> None:
         """Hook for activation-specific initialisation."""
 
     def query(self, latent: Tensor, params: dict[str, LayerParams], coords: Tensor) -> Tensor:
-        """Colours at coordinates. coords: (B, N, 2) or (N, 2) in [-1, 1] -> (B, N, 3)."""
+        """Colours at coordinates. coords: (B, N, 2) or (N, 2) in [-1, 1] -> (B, N, 3 * p^2)
+        (one RGB pixel per coordinate, or with patches the p x p pixels around each centroid)."""
         if coords.dim() == 2:
             coords = coords.unsqueeze(0).expand(latent.shape[0], -1, -1)
         h = self.encode(coords)
@@ -65,10 +77,17 @@ class CoordinateMLP(INRBackbone):
         return torch.sigmoid(self.head(h, params.get("head")))
 
     def render_at(self, latent: Tensor, params: dict[str, LayerParams], size: tuple[int, int]) -> Tensor:
-        """Frames on an arbitrary (H, W) pixel grid -> (B, 3, H, W)."""
+        """Frames on an arbitrary (H, W) pixel grid (multiples of the patch size) -> (B, 3, H, W)."""
         height, width = size
-        rgb = self.query(latent, params, pixel_grid(height, width, device=latent.device))
-        return rgb.transpose(1, 2).reshape(latent.shape[0], 3, height, width)
+        p = self.patch_size
+        if height % p or width % p:
+            raise InrzooError(
+                f"{type(self).__name__} with patch_size {p} cannot render {height}x{width}; use multiples of {p}"
+            )
+        rows, cols = height // p, width // p
+        out = self.query(latent, params, pixel_grid(rows, cols, device=latent.device))
+        patches = out.transpose(1, 2).reshape(latent.shape[0], 3 * p * p, rows, cols)
+        return F.pixel_shuffle(patches, p) if p > 1 else patches
 
     def forward(self, latent: Tensor, params: dict[str, LayerParams]) -> Tensor:
         return self.render_at(latent, params, self.render_size())
@@ -82,10 +101,11 @@ class SirenBackbone(CoordinateMLP):
         width: hidden units per layer.
         depth: number of hidden layers.
         omega_0: frequency of the sines; higher fits finer detail, lower generalises.
+        patch_size: pixels per side predicted per query (1: per pixel).
     """
 
-    def __init__(self, width: int = 64, depth: int = 4, omega_0: float = 30.0) -> None:
-        super().__init__(width=width, depth=depth)
+    def __init__(self, width: int = 64, depth: int = 4, omega_0: float = 30.0, patch_size: int = 1) -> None:
+        super().__init__(width=width, depth=depth, patch_size=patch_size)
         self.omega_0 = omega_0
 
     def activation(self, x: Tensor, layer_index: int) -> Tensor:
@@ -108,10 +128,11 @@ class FourierMLPBackbone(CoordinateMLP):
         width: hidden units per layer.
         depth: number of hidden layers.
         num_frequencies: octaves of the encoding; sets the finest detail it can express.
+        patch_size: pixels per side predicted per query (1: per pixel).
     """
 
-    def __init__(self, width: int = 64, depth: int = 4, num_frequencies: int = 10) -> None:
-        super().__init__(width=width, depth=depth)
+    def __init__(self, width: int = 64, depth: int = 4, num_frequencies: int = 10, patch_size: int = 1) -> None:
+        super().__init__(width=width, depth=depth, patch_size=patch_size)
         self.num_frequencies = num_frequencies
         self.register_buffer(
             "frequencies", math.pi * 2.0 ** torch.arange(num_frequencies, dtype=torch.float32), persistent=False

@@ -199,7 +199,9 @@ class BackboneConformance:
         render_at = getattr(backbone, "render_at", None)
         assert render_at is not None, "is_coordinate_based backbones must offer render_at(latent, params, (H, W))"
         height, width = self.frame_size
+        m = backbone.size_multiple  # patched backbones render whole patches
+        rows, cols = -(-(2 * height + 1) // m) * m, -(-(2 * width) // m) * m
         with torch.no_grad():
-            fine = render_at(self.latents(), {}, (2 * height + 1, 2 * width))
-        assert tuple(fine.shape) == (self.batch_size, 3, 2 * height + 1, 2 * width)
+            fine = render_at(self.latents(), {}, (rows, cols))
+        assert tuple(fine.shape) == (self.batch_size, 3, rows, cols)
         assert torch.isfinite(fine).all()
