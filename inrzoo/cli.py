@@ -11,9 +11,11 @@ import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
+from inrzoo import __version__
 from inrzoo.errors import InrzooError
 
 INRZOO_COMMANDS = {"plugins": "list registered plugins and any that failed to load"}
+
 
 def _build_cli_class():  # noqa: ANN202 - Lightning's CLI is imported lazily (it is slow)
     from lightning.pytorch.cli import LightningArgumentParser, LightningCLI
@@ -36,7 +38,7 @@ def _build_cli_class():  # noqa: ANN202 - Lightning's CLI is imported lazily (it
         """LightningCLI in subclass mode, with the data's geometry linked into the model."""
 
         def init_parser(self, **kwargs):  # noqa: ANN201, ANN003
-            kwargs.setdefault("dump_header", [f"inrzoo {__import__('inrzoo').__version__}"])
+            kwargs.setdefault("dump_header", [f"inrzoo {__version__}"])
             self.parser_class = InrzooArgumentParser
             InrzooArgumentParser.argv = self._inrzoo_argv
             return super().init_parser(**kwargs)
@@ -64,6 +66,7 @@ def _build_cli_class():  # noqa: ANN202 - Lightning's CLI is imported lazily (it
 
     return InrzooCLI
 
+
 def print_plugins() -> None:
     from inrzoo.registry import all_registries
 
@@ -81,6 +84,7 @@ def print_plugins() -> None:
         for failure in failures:
             print(f"  {failure.kind} {failure.entry_point} from {failure.package}: {failure.error}")
 
+
 def _usage_epilog() -> str:
     return (
         "inrzoo also has: "
@@ -88,6 +92,7 @@ def _usage_epilog() -> str:
         + ". Keys of each class: `inrzoo fit --model.help VideoINR`, `inrzoo fit --data.help VideoDataModule`, "
         "`inrzoo fit --model.init_args.backbone.help NeRVBackbone` (any backbone/hypernet class)."
     )
+
 
 def main(args: Sequence[str] | None = None) -> int:
     """Entry point of the ``inrzoo`` console script; returns (or exits with) the status."""
@@ -127,8 +132,8 @@ def main(args: Sequence[str] | None = None) -> int:
 def find_user_error(err: BaseException) -> InrzooError | None:
     """Our user-facing error, also when jsonargparse or Lightning wrapped it on the way up.
 
-    Lightning's own MisconfigurationException (e.g. two checkpoint callbacks) is a config
-    problem too, so it is reported the same way.
+    Lightning's own MisconfigurationException (an invalid combination of trainer settings)
+    is a config problem too, so it is reported the same way.
     """
     from lightning.fabric.utilities.exceptions import MisconfigurationException
 
@@ -142,6 +147,7 @@ def find_user_error(err: BaseException) -> InrzooError | None:
         seen.add(id(current))
         current = current.__cause__ or current.__context__
     return None
+
 
 if __name__ == "__main__":
     sys.exit(main())
