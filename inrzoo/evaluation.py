@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass
 import torch
 from torch import Tensor
 
+from inrzoo.errors import InrzooError
 from inrzoo.models.metrics import frame_metrics
 from inrzoo.models.video_inr import VideoINR
 
@@ -47,6 +48,18 @@ def decode_all(model: VideoINR, num_frames: int, batch_size: int = 8) -> tuple[T
 
 
 @torch.no_grad()
+def score_frames(decoded: Tensor, ground_truth: Tensor, batch_size: int = 16) -> dict[str, float]:
+    """PSNR/MS-SSIM of uint8 (T, 3, H, W) frames: the one scoring path for inrzoo models and codec baselines."""
+    if decoded.shape != ground_truth.shape:
+        raise InrzooError(f"decoded video has shape {tuple(decoded.shape)}, expected {tuple(ground_truth.shape)}")
+    metrics = frame_metrics(tuple(ground_truth.shape[-2:]))
+    for first in range(0, ground_truth.shape[0], batch_size):
+        sl = slice(first, first + batch_size)
+        metrics.update(decoded[sl].float() / 255, ground_truth[sl].float() / 255)
+    return {k: float(v) for k, v in metrics.compute().items()}
+
+
+@torch.no_grad()
 def evaluate_reconstruction(
     model: VideoINR, ground_truth: Tensor, batch_size: int = 8
 ) -> tuple[ReconstructionResult, Tensor]:
@@ -55,11 +68,7 @@ def evaluate_reconstruction(
     Scores use the 8-bit decoded frames, as a viewer would see them.
     """
     decoded, fps = decode_all(model, ground_truth.shape[0], batch_size)
-    metrics = frame_metrics(tuple(ground_truth.shape[-2:]))
-    for first in range(0, ground_truth.shape[0], batch_size):
-        sl = slice(first, first + batch_size)
-        metrics.update(decoded[sl].float() / 255, ground_truth[sl].float() / 255)
-    scores = {k: float(v) for k, v in metrics.compute().items()}
+    scores = score_frames(decoded, ground_truth, batch_size)
     height, width = ground_truth.shape[-2:]
     result = ReconstructionResult(
         psnr=scores["psnr"],

@@ -17,7 +17,7 @@ import torch
 from torch import Tensor
 
 from inrzoo.errors import InrzooError
-from inrzoo.models.metrics import frame_metrics
+from inrzoo.evaluation import score_frames
 
 #: Output container per encoder (an unlisted encoder gets .mkv, which takes any codec).
 CODEC_CONTAINERS = {"libx264": ".mp4", "libx265": ".mkv", "libsvtav1": ".mkv"}
@@ -78,18 +78,6 @@ def decode_video(path: str | Path, num_frames: int) -> tuple[Tensor, float]:
     start = time.perf_counter()
     frames = VideoDecoder(str(path), dimension_order="NCHW").get_frames_in_range(0, num_frames).data
     return frames, num_frames / max(time.perf_counter() - start, 1e-9)
-
-
-@torch.no_grad()
-def score_frames(decoded: Tensor, ground_truth: Tensor, batch_size: int = 16) -> dict[str, float]:
-    """PSNR/MS-SSIM of uint8 (T, 3, H, W) frames, with the metrics inrzoo uses for its own models."""
-    if decoded.shape != ground_truth.shape:
-        raise InrzooError(f"decoded video has shape {tuple(decoded.shape)}, expected {tuple(ground_truth.shape)}")
-    metrics = frame_metrics(tuple(ground_truth.shape[-2:]))
-    for first in range(0, ground_truth.shape[0], batch_size):
-        sl = slice(first, first + batch_size)
-        metrics.update(decoded[sl].float() / 255, ground_truth[sl].float() / 255)
-    return {k: float(v) for k, v in metrics.compute().items()}
 
 
 def encode_with_ffmpeg(
