@@ -3,7 +3,7 @@
 # installs inrzoo with its test extras, then runs what is asked:
 #   bash .ci/setup.sh quickstart   # fit configs/quickstart.yaml on the Bunny clip
 #   bash .ci/setup.sh test         # the default test suite (slow tests excluded)
-#   bash .ci/setup.sh slow         # the slow lane: slow tests + smoke benchmark
+#   bash .ci/setup.sh slow         # the slow lane: slow tests + the smoke matrix on the Bunny clip
 #   bash .ci/setup.sh none         # only set up
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -33,7 +33,7 @@ case "$what" in
     test) INRZOO_STRICT_PLUGINS=1 exec .venv/bin/python -m pytest -q ;;
     slow)
         INRZOO_STRICT_PLUGINS=1 .venv/bin/python -m pytest -q -m slow
-        exec .venv/bin/python benchmarks/reconstruct.py --tier smoke --out "${TMPDIR:-/tmp}/reconstruct_smoke.json" --overwrite
+        exec .venv/bin/inrzoo bench --tier smoke --video sample:bunny --out "${TMPDIR:-/tmp}/inrzoo-bench-smoke" --overwrite
         ;;
     none) ;;
     *) echo "usage: bash .ci/setup.sh [quickstart|test|slow|none]" >&2; exit 2 ;;

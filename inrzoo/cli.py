@@ -14,7 +14,10 @@ from pathlib import Path
 from inrzoo import __version__
 from inrzoo.errors import InrzooError
 
-INRZOO_COMMANDS = {"plugins": "list registered plugins and any that failed to load"}
+INRZOO_COMMANDS = {
+    "plugins": "list registered plugins and any that failed to load",
+    "bench": "benchmark backbone x hypernetwork-head combinations against x264/x265 (`inrzoo bench --help`)",
+}
 
 
 def _build_cli_class():  # noqa: ANN202 - Lightning's CLI is imported lazily (it is slow)
@@ -106,6 +109,10 @@ def main(args: Sequence[str] | None = None) -> int:
         if argv[:1] == ["plugins"]:
             print_plugins()
             return 0
+        if argv[:1] == ["bench"]:
+            from inrzoo.bench.command import bench_main
+
+            return bench_main(argv[1:])
         from inrzoo.data import VideoDataModule
         from inrzoo.models import VideoINR
 

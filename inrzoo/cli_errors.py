@@ -31,8 +31,8 @@ def _arg_naming(option: str, argv: Sequence[str]) -> str | None:
     return None
 
 
-def condense_parser_error(message: str, argv: Sequence[str] = ()) -> str:
-    """One line: the dotted config key, the innermost problem, and what to do."""
+def condense_parser_error(message: str, argv: Sequence[str] = (), help_command: str = "inrzoo fit --help") -> str:
+    """One line: the dotted config key, the innermost problem, and what to do (``help_command`` lists the keys)."""
     keys: list[str] = []
     class_path: str | None = None
     details: list[str] = []
@@ -55,8 +55,8 @@ def condense_parser_error(message: str, argv: Sequence[str] = ()) -> str:
         option = re.match(r"Option '([^']+)' is not accepted", first)
         full_key = _arg_naming(option.group(1), argv) if option else None
         if full_key:
-            return f"config key {full_key} does not exist (run `inrzoo fit --help` to see the keys that exist)"
-        return f"{first} (run `inrzoo fit --help` to see the keys that exist)"
+            return f"config key {full_key} does not exist (run `{help_command}` to see the keys that exist)"
+        return f"{first} (run `{help_command}` to see the keys that exist)"
     dotted = ".".join(keys)
     preferred = [d for d in details if "not accepted" in d or "import path" in d or "not found" in d]
     detail = (preferred or details or ["invalid value"])[0]
@@ -69,4 +69,4 @@ def condense_parser_error(message: str, argv: Sequence[str] = ()) -> str:
             "(use the class name or its full import path as class_path)"
         )
     where = f" ({class_path})" if class_path and "not accepted" in detail else ""
-    return f"config key {dotted}{where}: {detail} (run `inrzoo fit --help` to see the keys that exist)"
+    return f"config key {dotted}{where}: {detail} (run `{help_command}` to see the keys that exist)"

@@ -114,6 +114,10 @@ class Registry(Generic[T]):
             )
         self._entries[name] = PluginInfo(name, self.kind, target, package, version, entry_point)
 
+    def unregister(self, name: str) -> None:
+        """Remove an entry (tests, and a plugin replacing its own entry at runtime)."""
+        self._entries.pop(name, None)
+
     # -- discovery ------------------------------------------------------------------
     def discover(self, entry_points: Iterable[importlib_metadata.EntryPoint] | None = None) -> None:
         """Load third-party entry points once (or the given ones, which tests use)."""
@@ -138,9 +142,7 @@ class Registry(Generic[T]):
                         f"{self.kind} plugin {ep.name!r} from package {package} failed to load ({message}); "
                         "fix or uninstall it, or unset INRZOO_STRICT_PLUGINS to skip it"
                     ) from err
-                warnings.warn(
-                    f"skipping {self.kind} plugin {ep.name!r} from {package}: {message}", stacklevel=2
-                )
+                warnings.warn(f"skipping {self.kind} plugin {ep.name!r} from {package}: {message}", stacklevel=2)
 
     # -- lookup ---------------------------------------------------------------------
     def names(self, pattern: str | None = None) -> list[str]:

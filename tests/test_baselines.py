@@ -1,16 +1,12 @@
-"""Codec baselines (ffmpeg) and the reconstruction benchmark's smoke tier."""
+"""Codec baselines (ffmpeg): real files, real bpp, scored like an INR."""
 
 from __future__ import annotations
 
-import importlib.util
-import json
 import shutil
-import sys
 from pathlib import Path
 
 import pytest
 import torch
-from helpers import REPO_ROOT, requires_samples
 
 from inrzoo.baselines import encode_with_ffmpeg, require_ffmpeg
 from inrzoo.errors import InrzooError
@@ -63,33 +59,3 @@ def test_written_mp4_decodes_to_the_frames_it_was_given(clip_frames: torch.Tenso
     assert psnr > reference.psnr - 1.0
     with pytest.raises(InrzooError, match="already exists"):
         write_mp4(clip_frames, path, fps=25)
-
-
-def _load_benchmark():  # noqa: ANN202
-    spec = importlib.util.spec_from_file_location("reconstruct_benchmark", REPO_ROOT / "benchmarks" / "reconstruct.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    sys.path.insert(0, str(REPO_ROOT / "benchmarks"))
-    try:
-        spec.loader.exec_module(module)
-    finally:
-        sys.path.remove(str(REPO_ROOT / "benchmarks"))
-    return module
-
-
-@pytest.mark.slow
-@needs_ffmpeg
-@requires_samples
-def test_reconstruct_benchmark_smoke_tier_writes_json_and_never_overwrites(tmp_path: Path) -> None:
-    benchmark = _load_benchmark()
-    out = tmp_path / "smoke.json"
-    assert benchmark.main(["--tier", "smoke", "--out", str(out)]) == 0
-    report = json.loads(out.read_text())
-    kinds = {record["kind"] for record in report["results"]}
-    assert kinds == {"inrzoo", "codec"}
-    for record in report["results"]:
-        assert record["psnr"] > 5
-        assert record["bpp" if record["kind"] == "codec" else "bpp_16bit"] > 0
-    before = out.read_bytes()
-    assert benchmark.main(["--tier", "smoke", "--out", str(out)]) == 2
-    assert out.read_bytes() == before

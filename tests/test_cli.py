@@ -142,8 +142,9 @@ def broken_plugin_registries(monkeypatch: pytest.MonkeyPatch) -> None:
 
     fresh = registry_module.Registry("backbone", "inrzoo.backbones", INRBackbone)
     fresh.register("siren")(SirenBackbone)
-    broken = importlib.metadata.EntryPoint(name="broken", value="inrzoo_no_such_module_xyz:Backbone",
-                                           group="inrzoo.backbones")
+    broken = importlib.metadata.EntryPoint(
+        name="broken", value="inrzoo_no_such_module_xyz:Backbone", group="inrzoo.backbones"
+    )
     monkeypatch.setattr(importlib.metadata, "entry_points", lambda *, group: [broken])
     monkeypatch.setattr(registry_module, "all_registries", lambda: {"backbone": fresh})
     monkeypatch.delenv("INRZOO_DISABLE_PLUGIN_AUTOLOAD", raising=False)
@@ -188,12 +189,16 @@ BAD_INPUTS = {
     "impossible-resolution": (None, lambda tmp, bad: ["--data.init_args.resize=[10,10]"], "cannot produce 10x10"),
     "crop-larger-than-frame": (None, lambda tmp, bad: ["--data.init_args.center_crop=[50,50]"], "center_crop 50x50"),
     "unknown-backbone": (
-        None, lambda tmp, bad: ["--model.init_args.backbone.class_path=NoSuchBackbone"], "NoSuchBackbone"
+        None,
+        lambda tmp, bad: ["--model.init_args.backbone.class_path=NoSuchBackbone"],
+        "NoSuchBackbone",
     ),
     "unknown-backbone-key": (None, lambda tmp, bad: ["--model.init_args.backbone.init_args.nope=1"], "nope"),
     "misspelt-trainer-key": (None, lambda tmp, bad: _misspelt_trainer_key(tmp), "max_epoch"),
     "layer-pattern-matching-nothing": (
-        None, lambda tmp, bad: ["--model.init_args.hypernet.init_args.layers=[nothing*]"], "match no backbone layer"
+        None,
+        lambda tmp, bad: ["--model.init_args.hypernet.init_args.layers=[nothing*]"],
+        "match no backbone layer",
     ),
     "negative-loss-weight": (None, lambda tmp, bad: ["--model.init_args.loss.l2=-1"], "loss weights must be >= 0"),
 }
@@ -326,8 +331,14 @@ def test_predict_writes_native_size_video_and_frames(
 ) -> None:
     monkeypatch.chdir(fitted.root)
     before = set(fitted.root.glob("runs/**/predict/decoded.mp4"))
-    args = ["predict", "--config", str(fitted.run / "config.yaml"),
-            "--ckpt_path", str(fitted.run / "checkpoints" / "last.ckpt"), "--trainer.enable_progress_bar=false"]
+    args = [
+        "predict",
+        "--config",
+        str(fitted.run / "config.yaml"),
+        "--ckpt_path",
+        str(fitted.run / "checkpoints" / "last.ckpt"),
+        "--trainer.enable_progress_bar=false",
+    ]
     assert run(args) == 0, capsys.readouterr().err
     [video] = set(fitted.root.glob("runs/**/predict/decoded.mp4")) - before
     assert tuple(decode(video).shape) == (CLIP_FRAMES, 3, *FIT_SIZE)
@@ -352,9 +363,15 @@ def test_predict_refuses_to_overwrite_unless_asked(
 ) -> None:
     monkeypatch.chdir(fitted.root)
     out = tmp_path / "decoded"
-    args = ["predict", "--config", str(fitted.run / "config.yaml"),
-            "--ckpt_path", str(fitted.run / "checkpoints" / "last.ckpt"),
-            f"--predict_writer.output_dir={out}", "--trainer.enable_progress_bar=false"]
+    args = [
+        "predict",
+        "--config",
+        str(fitted.run / "config.yaml"),
+        "--ckpt_path",
+        str(fitted.run / "checkpoints" / "last.ckpt"),
+        f"--predict_writer.output_dir={out}",
+        "--trainer.enable_progress_bar=false",
+    ]
     assert run(args) == 0
     assert (out / "decoded.mp4").is_file() and len(list((out / "frames").glob("*.png"))) == CLIP_FRAMES
     written = (out / "decoded.mp4").read_bytes()
@@ -372,8 +389,14 @@ def test_test_subcommand_scores_the_checkpoint(
     fitted: SimpleNamespace, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.chdir(fitted.root)
-    args = ["test", "--config", str(fitted.run / "config.yaml"),
-            "--ckpt_path", str(fitted.run / "checkpoints" / "last.ckpt"), "--trainer.enable_progress_bar=false"]
+    args = [
+        "test",
+        "--config",
+        str(fitted.run / "config.yaml"),
+        "--ckpt_path",
+        str(fitted.run / "checkpoints" / "last.ckpt"),
+        "--trainer.enable_progress_bar=false",
+    ]
     assert run(args) == 0, capsys.readouterr().err
     assert "test/psnr" in capsys.readouterr().out
     [test_run] = [d for d in fitted.run.parent.iterdir() if "test/psnr" in _scalar_tags(d)]
@@ -438,8 +461,14 @@ def test_sample_clip_fit_end_to_end(workdir: Path, capsys: pytest.CaptureFixture
     record = json.loads((run_dir / "metrics.json").read_text())
     assert (record["num_frames"], record["height"], record["width"]) == (8, 144, 176)
     assert tuple(decode(run_dir / "reconstruction.mp4").shape) == (8, 3, 144, 176)
-    predict = ["predict", "--config", str(run_dir / "config.yaml"), "--ckpt_path",
-               str(run_dir / "checkpoints" / "last.ckpt"), f"--predict_writer.output_dir={workdir / 'out'}"]
+    predict = [
+        "predict",
+        "--config",
+        str(run_dir / "config.yaml"),
+        "--ckpt_path",
+        str(run_dir / "checkpoints" / "last.ckpt"),
+        f"--predict_writer.output_dir={workdir / 'out'}",
+    ]
     assert run(predict) == 0, capsys.readouterr().err
     assert tuple(decode(workdir / "out" / "decoded.mp4").shape) == (8, 3, 144, 176)
 

@@ -174,8 +174,9 @@ def test_frame_metrics_on_small_frames() -> None:
 def tiny_model(num_frames: int = 12, frame_size: tuple[int, int] = (40, 60), **kwargs) -> VideoINR:  # noqa: ANN003
     torch.manual_seed(0)
     backbone = NeRVBackbone(channels=(16, 12, 8), strides=(5, 2, 2), stem_channels=16)
-    return VideoINR(backbone, FiLMHyperHead(hidden=16), latent_dim=16, num_frames=num_frames,
-                    frame_size=frame_size, **kwargs)
+    return VideoINR(
+        backbone, FiLMHyperHead(hidden=16), latent_dim=16, num_frames=num_frames, frame_size=frame_size, **kwargs
+    )
 
 
 def test_model_crops_back_to_the_native_frame_size() -> None:
@@ -201,15 +202,19 @@ def test_bits_per_pixel_counts_every_stored_parameter() -> None:
     assert model.parameter_count() == latents + backbone + hypernet
     for bits in (8, 16, 32):
         assert model.bits_per_pixel(bits) == pytest.approx((latents + backbone + hypernet) * bits / (6 * 30 * 45))
-    bigger = VideoINR(NeRVBackbone(channels=(16, 12, 8), strides=(5, 2, 2), stem_channels=16),
-                      FiLMHyperHead(hidden=16), latent_dim=16, num_frames=12, frame_size=(30, 45))
+    bigger = VideoINR(
+        NeRVBackbone(channels=(16, 12, 8), strides=(5, 2, 2), stem_channels=16),
+        FiLMHyperHead(hidden=16),
+        latent_dim=16,
+        num_frames=12,
+        frame_size=(30, 45),
+    )
     assert bigger.parameter_count() - model.parameter_count() == 6 * 16, "each extra frame costs one latent"
 
 
 def test_a_prebuilt_backbone_is_used_as_is() -> None:
     backbone = SirenBackbone(width=16, depth=2).build(8, (10, 12))
-    model = VideoINR(backbone, LowRankGateHyperHead(hidden=8, rank=2), latent_dim=8, num_frames=2,
-                     frame_size=(10, 12))
+    model = VideoINR(backbone, LowRankGateHyperHead(hidden=8, rank=2), latent_dim=8, num_frames=2, frame_size=(10, 12))
     assert model.backbone is backbone
     assert tuple(model(torch.tensor([0, 1])).shape) == (2, 3, 10, 12)
 
@@ -221,8 +226,14 @@ def test_a_short_fit_learns(shared_clip_path: Path, tmp_path: Path) -> None:
     data.setup("fit")
     before, _ = evaluate_reconstruction(model, data.frames)
     trainer = pl.Trainer(
-        max_epochs=40, accelerator="cpu", logger=False, enable_checkpointing=False, enable_progress_bar=False,
-        enable_model_summary=False, limit_val_batches=0, default_root_dir=tmp_path,
+        max_epochs=40,
+        accelerator="cpu",
+        logger=False,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        limit_val_batches=0,
+        default_root_dir=tmp_path,
     )
     trainer.fit(model, data)
     after, decoded = evaluate_reconstruction(model, data.frames)
@@ -240,8 +251,14 @@ def test_held_out_frames_are_decoded_from_trained_neighbours(shared_clip_path: P
     data = VideoDataModule(str(shared_clip_path), batch_size=2, train_every=2, cache_dir=None)
     model = tiny_model(num_frames=data.num_frames, frame_size=data.frame_size)
     trainer = pl.Trainer(
-        max_epochs=1, accelerator="cpu", logger=False, enable_checkpointing=False, enable_progress_bar=False,
-        enable_model_summary=False, limit_val_batches=0, default_root_dir=tmp_path,
+        max_epochs=1,
+        accelerator="cpu",
+        logger=False,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        limit_val_batches=0,
+        default_root_dir=tmp_path,
     )
     heldout = model.latents.weight[1::2].detach().clone()
     trainer.fit(model, data)
@@ -260,8 +277,7 @@ def test_every_combination_fits_a_batch(backbone: str, hypernet: str, clip_frame
     """Every registered backbone x head trains inside VideoINR: 25 steps on one batch lower the loss."""
     torch.manual_seed(0)
     frames = clip_frames[:4, :, :20, :40].float() / 255
-    model = VideoINR(tiny_backbone(backbone), tiny_hypernet(hypernet), latent_dim=8, num_frames=4,
-                     frame_size=(20, 40))
+    model = VideoINR(tiny_backbone(backbone), tiny_hypernet(hypernet), latent_dim=8, num_frames=4, frame_size=(20, 40))
     optimizer = torch.optim.Adam(model.parameters(), lr=3e-3)
     indices = torch.arange(4)
     losses = []
@@ -278,11 +294,18 @@ def test_every_combination_fits_a_batch(backbone: str, hypernet: str, clip_frame
 def _final_lr_factor(shared_clip_path: Path, tmp_path: Path, lr_schedule: str, **trainer_kwargs) -> float:  # noqa: ANN003
     pl.seed_everything(0)
     data = VideoDataModule(str(shared_clip_path), batch_size=4, cache_dir=None)
-    model = tiny_model(num_frames=data.num_frames, frame_size=data.frame_size, learning_rate=1e-2,
-                       lr_schedule=lr_schedule)
+    model = tiny_model(
+        num_frames=data.num_frames, frame_size=data.frame_size, learning_rate=1e-2, lr_schedule=lr_schedule
+    )
     trainer = pl.Trainer(
-        accelerator="cpu", logger=False, enable_checkpointing=False, enable_progress_bar=False,
-        enable_model_summary=False, limit_val_batches=0, default_root_dir=tmp_path, **trainer_kwargs,
+        accelerator="cpu",
+        logger=False,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        limit_val_batches=0,
+        default_root_dir=tmp_path,
+        **trainer_kwargs,
     )
     trainer.fit(model, data)
     return trainer.optimizers[0].param_groups[0]["lr"] / 1e-2

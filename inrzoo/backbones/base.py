@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from typing import Any, ClassVar
 
 from torch import Tensor, nn
 
 from inrzoo.backbones.layers import LayerParams, ModulatedLayer
+from inrzoo.compat import Pluggable
 
 
-class INRBackbone(nn.Module, ABC):
+class INRBackbone(Pluggable, nn.Module, ABC):
     """An implicit neural representation of one frame whose layers a hypernetwork modulates.
 
     Construction is two-phase: ``__init__`` takes the architecture choices a user writes
@@ -24,6 +26,19 @@ class INRBackbone(nn.Module, ABC):
     size_multiple: int = 1
     #: True when the backbone can be queried at arbitrary continuous coordinates.
     is_coordinate_based: bool = False
+    #: Layer types :meth:`modulated_layers` returns; hypernetwork heads check them (inrzoo.compat).
+    modulated_layer_types: ClassVar[tuple[type[ModulatedLayer], ...]] = (ModulatedLayer,)
+    #: Training settings that suit the backbone; ``inrzoo bench`` uses them for every combination.
+    recommended_training: ClassVar[dict[str, float | int]] = {"batch_size": 1, "learning_rate": 1e-3}
+
+    @classmethod
+    def scaled_kwargs(cls, scale: float) -> dict[str, Any] | None:
+        """Constructor kwargs of a one-knob size family (larger ``scale``: more parameters).
+
+        ``inrzoo bench`` searches ``scale`` to fit a parameter budget, so combinations compare
+        at equal size. ``None`` (the default) means the backbone takes no part in sized benchmarks.
+        """
+        return None
 
     def __init__(self) -> None:
         super().__init__()

@@ -8,6 +8,7 @@ Because they are queried at continuous coordinates, a finer grid gives super-res
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -36,6 +37,12 @@ class CoordinateMLP(INRBackbone):
     """
 
     is_coordinate_based = True
+    modulated_layer_types = (ModulatedLinear,)
+
+    @classmethod
+    def scaled_kwargs(cls, scale: float) -> dict[str, Any] | None:
+        """Width 16 x scale at depth 4 (depth fixed: width is the smoother knob)."""
+        return {"width": max(4, round(16 * scale)), "depth": 4}
 
     def __init__(self, width: int = 64, depth: int = 4, patch_size: int = 1) -> None:
         super().__init__()
@@ -104,6 +111,9 @@ class SirenBackbone(CoordinateMLP):
         patch_size: pixels per side predicted per query (1: per pixel).
     """
 
+    #: The best rate of a short scan at 40-60 s fits on Bunny 180x320 (benchmarks/README.md).
+    recommended_training = {"batch_size": 1, "learning_rate": 1e-3}
+
     def __init__(self, width: int = 64, depth: int = 4, omega_0: float = 30.0, patch_size: int = 1) -> None:
         super().__init__(width=width, depth=depth, patch_size=patch_size)
         self.omega_0 = omega_0
@@ -130,6 +140,9 @@ class FourierMLPBackbone(CoordinateMLP):
         num_frequencies: octaves of the encoding; sets the finest detail it can express.
         patch_size: pixels per side predicted per query (1: per pixel).
     """
+
+    #: The best rate of a short scan at 40-60 s fits on Bunny 180x320 (benchmarks/README.md).
+    recommended_training = {"batch_size": 1, "learning_rate": 5e-3}
 
     def __init__(self, width: int = 64, depth: int = 4, num_frequencies: int = 10, patch_size: int = 1) -> None:
         super().__init__(width=width, depth=depth, patch_size=patch_size)

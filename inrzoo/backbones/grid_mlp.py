@@ -9,6 +9,7 @@ lookups are far faster than hashed gathers without a CUDA kernel).
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -33,6 +34,14 @@ class GridMLPBackbone(CoordinateMLP):
             side follows the frame's aspect ratio); sets the grids' size.
         patch_size: pixels per side predicted per query (1: per pixel).
     """
+
+    #: Instant-NGP's usual rate for feature grids (not scanned here).
+    recommended_training = {"batch_size": 1, "learning_rate": 1e-2}
+
+    @classmethod
+    def scaled_kwargs(cls, scale: float) -> dict[str, Any] | None:
+        """The finest grid level (16 x scale cells on the short side) and the MLP width grow together."""
+        return {"width": max(8, round(8 * scale)), "depth": 2, "finest_resolution": max(8, round(16 * scale))}
 
     def __init__(
         self,

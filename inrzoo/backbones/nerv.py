@@ -8,6 +8,7 @@ positional grid, and refined by blocks whose conv weights the hypernetwork modul
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -44,6 +45,19 @@ class NeRVBackbone(INRBackbone):
             upsampling to the stem grid; small keeps the projection cheap.
         kernel_size: conv kernel of the blocks and the RGB head.
     """
+
+    modulated_layer_types = (ModulatedConv2d,)
+    #: The best of a short scan at 40-60 s fits on Bunny 180x320 (benchmarks/README.md).
+    recommended_training = {"batch_size": 4, "learning_rate": 1e-2}
+
+    @classmethod
+    def scaled_kwargs(cls, scale: float) -> dict[str, Any] | None:
+        """The quickstart's proportions: scale 4 is channels (24, 16, 12), stem 16."""
+        return {
+            "channels": tuple(max(2, round(c * scale)) for c in (6, 4, 3)),
+            "strides": (5, 2, 2),
+            "stem_channels": max(2, round(4 * scale)),
+        }
 
     def __init__(
         self,

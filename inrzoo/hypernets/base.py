@@ -5,10 +5,13 @@ from __future__ import annotations
 import fnmatch
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
+from typing import ClassVar
 
 from torch import Tensor, nn
 
+from inrzoo.backbones.base import INRBackbone
 from inrzoo.backbones.layers import LayerParams, ModulatedLayer
+from inrzoo.compat import Pluggable
 from inrzoo.errors import InrzooError
 
 
@@ -25,6 +28,10 @@ class LayerHyperNet(nn.Module, ABC):
         """latent: (B, D); weight/bias: the layer's shared base -> per-sample params."""
 
 
+def _type_names(types: tuple[type, ...]) -> str:
+    return "/".join(t.__name__ for t in types)
+
+
 def latent_mlp(latent_dim: int, hidden: int, out_features: int) -> nn.Sequential:
     """latent -> hidden (tanh) -> out.
 
@@ -37,7 +44,7 @@ def latent_mlp(latent_dim: int, hidden: int, out_features: int) -> nn.Sequential
     return nn.Sequential(nn.Linear(latent_dim, hidden), nn.Tanh(), last)
 
 
-class HyperHead(nn.Module, ABC):
+class HyperHead(Pluggable, nn.Module, ABC):
     """A family of per-layer hypernetworks, one per modulated backbone layer.
 
     Like backbones, construction is two-phase: ``__init__`` holds the user's choices,
@@ -47,6 +54,22 @@ class HyperHead(nn.Module, ABC):
         layers: shell patterns of backbone layer names to modulate (``["blocks.*"]``);
             ``None`` modulates every modulated layer.
     """
+
+    #: Layer types this head can modulate; a backbone exposing none of them is incompatible.
+    supported_layer_types: ClassVar[tuple[type[ModulatedLayer], ...]] = (ModulatedLayer,)
+
+    @classmethod
+    def incompatibility(cls, other: type) -> str | None:
+        if issubclass(other, INRBackbone) and not any(
+            issubclass(exposed, supported) or issubclass(supported, exposed)
+            for exposed in other.modulated_layer_types
+            for supported in cls.supported_layer_types
+        ):
+            return (
+                f"the head modulates {_type_names(cls.supported_layer_types)} layers and the backbone has only "
+                f"{_type_names(other.modulated_layer_types)}"
+            )
+        return super().incompatibility(other)
 
     def __init__(self, layers: Sequence[str] | None = None) -> None:
         super().__init__()

@@ -17,10 +17,7 @@ def ms_ssim_scales(frame_size: tuple[int, int]) -> int:
     side = min(frame_size)
 
     def fits(scales: int) -> bool:
-        return (
-            side > (MS_SSIM_KERNEL - 1) * 2 ** (scales - 1)
-            and side // max(1, scales - 1) ** 2 > MS_SSIM_KERNEL - 1
-        )
+        return side > (MS_SSIM_KERNEL - 1) * 2 ** (scales - 1) and side // max(1, scales - 1) ** 2 > MS_SSIM_KERNEL - 1
 
     scales = 0
     while scales < len(MS_SSIM_BETAS) and fits(scales + 1):

@@ -11,6 +11,7 @@ from lightning.pytorch.callbacks import Timer
 from torch import Tensor
 
 from inrzoo.backbones.base import INRBackbone
+from inrzoo.compat import check_compatible
 from inrzoo.hypernets.base import HyperHead
 from inrzoo.models.latent_dictionary import LatentDictionary
 from inrzoo.models.losses import ReconstructionLoss
@@ -65,6 +66,7 @@ class VideoINR(pl.LightningModule):
         from_cli = _given_hyperparameters is not None and _given_hyperparameters.get() is not None
         # Outside the CLI these are live objects: keep checkpoints loadable with weights_only=True.
         self.save_hyperparameters(ignore=[] if from_cli else ["backbone", "hypernet", "loss"])
+        check_compatible(backbone, hypernet)  # before any layer is built: one clear error, not a shape mismatch
         self.frame_size = (int(frame_size[0]), int(frame_size[1]))
         self.latents = LatentDictionary(num_frames, latent_dim, latent_init_std)
         self.backbone = backbone if backbone.is_built else backbone.build(latent_dim, self.frame_size)

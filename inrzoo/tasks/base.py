@@ -7,8 +7,10 @@ from typing import Any
 
 from torch import nn
 
+from inrzoo.compat import Pluggable
 
-class TaskHead(nn.Module, ABC):
+
+class TaskHead(Pluggable, nn.Module, ABC):
     """Uses a fitted video representation (retrieval, interpolation, super-resolution, ...)."""
 
     @abstractmethod

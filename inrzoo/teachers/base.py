@@ -6,8 +6,10 @@ from abc import ABC, abstractmethod
 
 from torch import Tensor, nn
 
+from inrzoo.compat import Pluggable
 
-class Teacher(nn.Module, ABC):
+
+class Teacher(Pluggable, nn.Module, ABC):
     """A frozen feature extractor the latents are aligned to.
 
     Teachers never train: implementations should call ``requires_grad_(False)``.

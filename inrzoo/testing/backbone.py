@@ -11,6 +11,7 @@ from torch import Tensor
 
 from inrzoo.backbones.base import INRBackbone
 from inrzoo.backbones.layers import LayerParams, ModulatedLayer
+from inrzoo.compat import incompatibility
 from inrzoo.hypernets.base import HyperHead
 from inrzoo.hypernets.registry import list_hypernets
 from inrzoo.testing.factories import random_latents, random_target, tiny_hypernet
@@ -43,6 +44,8 @@ class BackboneConformance:
     output_range: tuple[float, float] = (0.0, 1.0)
     #: Tolerance for outputs that should agree up to floating-point reordering.
     atol: float = 1e-5
+    #: (H, W) the size family (``scaled_kwargs``) is built at: benchmark-sized, not tiny.
+    size_family_frame_size: tuple[int, int] = (180, 320)
 
     # -- what a subclass provides ---------------------------------------------------------
     def make_backbone(self) -> INRBackbone:
@@ -93,6 +96,17 @@ class BackboneConformance:
         assert not backbone.is_built, "make_backbone() must return an unbuilt backbone; VideoINR builds it"
         assert isinstance(backbone.size_multiple, int) and backbone.size_multiple >= 1
 
+    def test_size_family_grows_with_scale(self) -> None:
+        """``scaled_kwargs`` (optional) must give buildable backbones whose size grows with the scale."""
+        cls = type(self.make_backbone())
+        if cls.scaled_kwargs(1.0) is None:
+            pytest.skip("no size family declared (the backbone takes no part in sized benchmarks)")
+        counts = []
+        for scale in (1.0, 4.0):
+            backbone = cls(**cls.scaled_kwargs(scale)).build(self.latent_dim, self.size_family_frame_size)
+            counts.append(sum(p.numel() for p in backbone.parameters()))
+        assert counts[1] > counts[0], f"scaled_kwargs(4) has {counts[1]} parameters, scale 1 has {counts[0]}"
+
     def test_build_records_geometry(self) -> None:
         backbone = self.make_backbone()
         assert backbone.build(self.latent_dim, self.frame_size) is backbone, "build() must return self"
@@ -114,8 +128,13 @@ class BackboneConformance:
     def test_has_modulated_layers(self) -> None:
         layers = self.built_backbone().modulated_layers()
         assert layers, "a backbone must expose at least one ModulatedLayer for the hypernetworks"
+        declared = type(self.make_backbone()).modulated_layer_types
         for name, layer in layers.items():
             assert isinstance(layer, ModulatedLayer)
+            assert isinstance(layer, declared), (
+                f"{name} is a {type(layer).__name__}, not one of modulated_layer_types {declared}: "
+                "hypernetwork heads rely on that declaration"
+            )
             assert isinstance(layer.weight, torch.nn.Parameter), f"{name}.weight is not a Parameter"
             if layer.bias is not None:
                 assert tuple(layer.bias.shape) == (layer.out_features,), f"{name}.bias must be (out_features,)"
@@ -176,8 +195,12 @@ class BackboneConformance:
     def test_under_hypernet(self, hypernet_name: str) -> None:
         """Works under each registered head: shape, range, and gradients reach latent and base weights."""
         backbone = self.built_backbone()
+        head = self.make_hypernet(hypernet_name)
+        reason = incompatibility(backbone, head)
+        if reason:
+            pytest.skip(f"declared incompatible with {hypernet_name!r}: {reason}")
         layers = backbone.modulated_layers()
-        head = self.make_hypernet(hypernet_name).build(self.latent_dim, layers)
+        head.build(self.latent_dim, layers)
         latents = self.latents().requires_grad_(True)
         frames = backbone(latents, head(latents, layers))
         self.assert_plausible_frames(frames, backbone)

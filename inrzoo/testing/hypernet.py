@@ -13,6 +13,7 @@ from torch import Tensor
 from inrzoo.backbones.base import INRBackbone
 from inrzoo.backbones.layers import LayerParams, ModulatedLayer
 from inrzoo.backbones.registry import list_backbones
+from inrzoo.compat import incompatibility
 from inrzoo.errors import InrzooError
 from inrzoo.hypernets.base import HyperHead
 from inrzoo.testing.factories import random_latents, random_target, tiny_backbone
@@ -67,8 +68,13 @@ class HyperHeadConformance:
         torch.manual_seed(0)
 
     def built_pair(self, backbone_name: str, layers: Sequence[str] | None = None) -> tuple[INRBackbone, HyperHead]:
-        backbone = self.make_backbone(backbone_name).build(self.latent_dim, self.frame_size)
+        """The pair, built; skips the test when the plugins declare they cannot be combined."""
+        backbone = self.make_backbone(backbone_name)
         head = self.make_hypernet(layers)
+        reason = incompatibility(backbone, head)
+        if reason:
+            pytest.skip(f"declared incompatible with {backbone_name!r}: {reason}")
+        backbone.build(self.latent_dim, self.frame_size)
         assert not head.is_built, "make_hypernet() must return an unbuilt head; VideoINR builds it"
         assert head.build(self.latent_dim, backbone.modulated_layers()) is head, "build() must return self"
         return backbone, head

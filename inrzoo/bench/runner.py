@@ -1,0 +1,291 @@
+"""Run a benchmark matrix: size every combination to each budget, fit each for the same wall clock
+(or steps), score it on every frame, and encode the same frames with x264/x265 in the same run."""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+import time
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import lightning.pytorch as pl
+
+from inrzoo.backbones import BACKBONES
+from inrzoo.baselines import CodecResult, encode_with_ffmpeg, ffmpeg_version, require_ffmpeg
+from inrzoo.bench.environment import git_commit, hardware, versions
+from inrzoo.bench.matrix import Combination, plan_matrix, split_patterns
+from inrzoo.bench.sizing import SizedModel, SizingError, size_to_budget
+from inrzoo.bench.tiers import TIERS
+from inrzoo.data import VideoDataModule
+from inrzoo.errors import InrzooError
+from inrzoo.evaluation import evaluate_reconstruction
+
+#: Short codec names a user types -> ffmpeg encoders.
+CODECS = {"x264": "libx264", "x265": "libx265", "av1": "libsvtav1"}
+
+
+@dataclass
+class BenchOptions:
+    """One ``inrzoo bench`` run. Unset fields take the tier's defaults.
+
+    Args:
+        backbones: comma-separated names or shell patterns of registered backbones ('siren*,nerv-conv').
+        hypernets: comma-separated names or shell patterns of registered hypernetwork heads.
+        tier: 'smoke' (CI, seconds per combination) or 'cpu' (Bunny 180x320, ~100k parameters, 35 s each).
+        out: folder for bench.json, leaderboard.md and rd.png (default: runs/bench/TIER).
+        overwrite: replace the results of an earlier run in ``out``.
+        video: a video path or sample:bunny|bikes|carphone.
+        resize: (H, W) the frames are resized to.
+        max_frames: use only the first N frames.
+        budgets: total parameters (latents + head + backbone) every combination is sized to,
+            comma-separated ('25000,100000'); several budgets give each combination a rate-distortion curve.
+        fit_seconds: wall clock each combination trains for.
+        fit_steps: optimiser steps each combination trains for (instead of fit_seconds).
+        codecs: comma-separated baselines from x264, x265, av1; 'none' for none.
+        seed: seed of every fit.
+        accelerator: Lightning accelerator ('cpu', 'gpu', 'auto').
+    """
+
+    backbones: str = "*"
+    hypernets: str = "*"
+    tier: Literal["smoke", "cpu"] = "smoke"
+    out: Path | None = None
+    overwrite: bool = False
+    video: str | None = None
+    resize: tuple[int, int] | None = None
+    max_frames: int | None = None
+    budgets: str | None = None
+    fit_seconds: float | None = None
+    fit_steps: int | None = None
+    codecs: str = "x264,x265"
+    seed: int = 0
+    accelerator: str = "cpu"
+
+
+@dataclass(frozen=True)
+class ResolvedSettings:
+    """The options with the tier's defaults filled in: what the run actually used (stored in the JSON)."""
+
+    video: str
+    resize: tuple[int, int] | None
+    max_frames: int | None
+    budgets: tuple[int, ...]
+    fit_seconds: float | None
+    fit_steps: int | None
+    crfs: tuple[int, ...]
+    codecs: tuple[str, ...]
+
+
+def parse_budgets(text: str | int) -> tuple[int, ...]:
+    """``"25000,100_000"`` -> ``(25000, 100000)``; anything else is a one-line error."""
+    try:
+        budgets = tuple(int(part) for part in split_patterns(str(text)))
+    except ValueError:
+        budgets = ()
+    if not budgets or any(b <= 0 for b in budgets):
+        raise InrzooError(f"--budgets must be positive parameter counts separated by commas, e.g. 100000; got {text!r}")
+    return budgets
+
+
+def resolve(options: BenchOptions) -> ResolvedSettings:
+    tier = TIERS[options.tier]
+    fit_steps = options.fit_steps if options.fit_steps is not None else tier.fit_steps
+    fit_seconds = options.fit_seconds if options.fit_seconds is not None else tier.fit_seconds
+    if options.fit_steps is not None and options.fit_seconds is None:
+        fit_seconds = None  # an explicit step count replaces the tier's time budget
+    elif options.fit_seconds is not None and options.fit_steps is None:
+        fit_steps = None
+    if fit_seconds is None and fit_steps is None:
+        raise InrzooError("give --fit_seconds or --fit_steps: each combination needs a training budget")
+    codecs = tuple(c for c in split_patterns(options.codecs) if c != "none")
+    unknown = [c for c in codecs if c not in CODECS]
+    if unknown:
+        raise InrzooError(f"unknown codec {unknown[0]!r} in --codecs; choose from {', '.join(CODECS)} or 'none'")
+    budgets = parse_budgets(options.budgets) if options.budgets else tier.budgets
+    return ResolvedSettings(
+        video=options.video or tier.video,
+        resize=tuple(options.resize) if options.resize is not None else tier.resize,
+        max_frames=options.max_frames if options.max_frames is not None else tier.max_frames,
+        budgets=budgets,
+        fit_seconds=fit_seconds,
+        fit_steps=fit_steps,
+        crfs=tier.crfs,
+        codecs=codecs,
+    )
+
+
+def quiet_lightning() -> None:
+    """Many fits' worth of Lightning banners and dataloader hints would bury the results."""
+    logging.getLogger("lightning.pytorch").setLevel(logging.WARNING)
+    logging.getLogger("lightning.fabric").setLevel(logging.WARNING)
+    warnings.filterwarnings("ignore", message=".*does not have many workers.*")
+    warnings.filterwarnings("ignore", message=".*smaller than the logging interval.*")
+    warnings.filterwarnings("ignore", message=".*The number of training batches.*")
+
+
+def fit_combination(
+    sized: SizedModel, dm: VideoDataModule, settings: ResolvedSettings, seed: int, accelerator: str
+) -> dict[str, Any]:
+    """Train one sized combination within the budget, then score it on every frame."""
+    training = {"batch_size": 1, "learning_rate": 1e-3, **BACKBONES.get(sized.backbone).recommended_training}
+    dm.batch_size = int(training["batch_size"])
+    pl.seed_everything(seed, verbose=False)
+    timed = settings.fit_seconds is not None and settings.fit_steps is None
+    # Under a time budget the warm-up + cosine runs over the wall clock (VideoINR.lr_schedule="time").
+    learning_rate = float(training["learning_rate"])
+    model = sized.build(
+        dm.num_frames,
+        dm.frame_size,
+        learning_rate=learning_rate,
+        lr_schedule="time" if timed else "steps",
+    )
+    trainer = pl.Trainer(
+        accelerator=accelerator,
+        devices=1,
+        max_time={"seconds": settings.fit_seconds} if settings.fit_seconds is not None else None,
+        max_steps=settings.fit_steps if settings.fit_steps is not None else -1,
+        max_epochs=-1,
+        limit_val_batches=0,
+        num_sanity_val_steps=0,
+        logger=False,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+    )
+    start = time.perf_counter()
+    trainer.fit(model, datamodule=dm)
+    train_seconds = time.perf_counter() - start
+    result, _ = evaluate_reconstruction(model, dm.frames)
+    return {
+        "name": f"{sized.backbone}+{sized.hypernet}@{_thousands(sized.budget)}",
+        "kind": "inrzoo",
+        "backbone": sized.backbone,
+        "hypernet": sized.hypernet,
+        "budget": sized.budget,
+        "params": result.params,
+        "bpp": result.bpp_16bit,
+        "bpp_16bit": result.bpp_16bit,
+        "bpp_8bit": result.bpp_8bit,
+        "psnr": result.psnr,
+        "ms_ssim": result.ms_ssim,
+        "train_seconds": train_seconds,
+        "steps": trainer.global_step,
+        "epochs": trainer.global_step * dm.batch_size / dm.num_frames,
+        "decode_fps": result.decode_fps,
+        "batch_size": dm.batch_size,
+        "learning_rate": learning_rate,
+        "latent_dim": sized.latent_dim,
+        "backbone_kwargs": {k: list(v) if isinstance(v, tuple) else v for k, v in sized.backbone_kwargs.items()},
+        "hypernet_kwargs": sized.hypernet_kwargs,
+    }
+
+
+def codec_record(result: CodecResult) -> dict[str, Any]:
+    short = next((k for k, v in CODECS.items() if v == result.codec), result.codec)
+    return {
+        "name": f"{short} crf {result.crf}",
+        "kind": "codec",
+        "codec": short,
+        "encoder": result.codec,
+        "crf": result.crf,
+        "preset": result.preset,
+        "bytes": result.bytes,
+        "bpp": result.bpp,
+        "psnr": result.psnr,
+        "ms_ssim": result.ms_ssim,
+        "encode_seconds": result.encode_seconds,
+        "decode_fps": result.decode_fps,
+    }
+
+
+def run_bench(options: BenchOptions, on_update: Callable[[dict[str, Any]], None] | None = None) -> dict[str, Any]:
+    """Run the matrix; ``on_update(report)`` is called after each result (to save progress)."""
+    settings = resolve(options)
+    runnable, skipped = plan_matrix(options.backbones, options.hypernets)
+    if settings.codecs:
+        require_ffmpeg()  # fail now, not after the fits
+    quiet_lightning()
+    run_start = time.perf_counter()
+    dm = VideoDataModule(path=settings.video, resize=settings.resize, max_frames=settings.max_frames)
+    frames = dm.frames
+    commit, dirty = git_commit()
+    report: dict[str, Any] = {
+        "name": "bench",
+        "status": "running",
+        "tier": options.tier,
+        "video": settings.video,
+        "resolution": list(dm.frame_size),
+        "frames": int(frames.shape[0]),
+        "budgets": list(settings.budgets),
+        "fit_seconds": settings.fit_seconds,
+        "fit_steps": settings.fit_steps,
+        "backbones": options.backbones,
+        "hypernets": options.hypernets,
+        "seed": options.seed,
+        "hardware": hardware(options.accelerator),
+        "versions": versions(),
+        "ffmpeg": ffmpeg_version() if settings.codecs else None,
+        "git_commit": commit,
+        "git_dirty": dirty,
+        "results": [],
+        "skipped": [{"name": f"{s.backbone}+{s.hypernet}", "reason": s.reason} for s in skipped],
+        "failed": [],
+    }
+    for combo in runnable:
+        for budget in settings.budgets:
+            _run_combination(combo, budget, dm, settings, options, report)
+            if on_update is not None:
+                on_update(report)
+    if settings.codecs:
+        with tempfile.TemporaryDirectory(prefix="inrzoo-codecs-") as workdir:
+            for codec in settings.codecs:
+                for crf in settings.crfs:
+                    result = encode_with_ffmpeg(frames, workdir, CODECS[codec], crf=crf, preset="veryslow", fps=dm.fps)
+                    report["results"].append(codec_record(result))
+                    print(f"{codec} crf {crf}: {result.bpp:.4f} bpp, {result.psnr:.2f} dB", flush=True)
+    report["run_seconds"] = time.perf_counter() - run_start
+    report["status"] = "complete"
+    return report
+
+
+def _thousands(budget: int) -> str:
+    return f"{budget / 1000:g}k"
+
+
+def _run_combination(
+    combo: Combination,
+    budget: int,
+    dm: VideoDataModule,
+    settings: ResolvedSettings,
+    options: BenchOptions,
+    report: dict[str, Any],
+) -> None:
+    """Fit one combination; a combination that cannot be sized is skipped, one that crashes is recorded."""
+    try:
+        sized = size_to_budget(combo.backbone, budget, dm.num_frames, dm.frame_size, hypernet=combo.hypernet)
+    except SizingError as err:
+        name = f"{combo.name}@{_thousands(budget)}"
+        report["skipped"].append({"name": name, "reason": str(err)})
+        print(f"{name}: skipped ({err})", flush=True)
+        return
+    try:
+        record = fit_combination(sized, dm, settings, options.seed, options.accelerator)
+    except (InrzooError, RuntimeError, ValueError, TypeError) as err:
+        # One broken plugin must not cost the rest of the matrix; the run still fails at the end.
+        name = f"{combo.name}@{_thousands(budget)}"
+        report["failed"].append({"name": name, "error": f"{type(err).__name__}: {err}"})
+        print(f"{name}: FAILED ({type(err).__name__}: {err})", flush=True)
+        return
+    report["results"].append(record)
+    print(
+        f"{record['name']}: {record['params']:,} params, {record['psnr']:.2f} dB, "
+        f"{record['steps']} steps in {record['train_seconds']:.0f} s",
+        flush=True,
+    )
+
+
+__all__ = ["BenchOptions", "run_bench"]

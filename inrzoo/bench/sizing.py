@@ -1,0 +1,118 @@
+"""Size a backbone + hypernetwork head to a total parameter budget, so combinations compare at equal size.
+
+Each backbone declares a one-knob size family (:meth:`INRBackbone.scaled_kwargs`); a
+bisection on the scale finds the member whose total parameter count (latents + head +
+backbone: everything a decoder has to store) is nearest the budget.
+"""
+
+from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass, field
+from typing import Any
+
+from inrzoo.backbones import BACKBONES, create_backbone
+from inrzoo.errors import InrzooError
+from inrzoo.hypernets import HYPERNETS, create_hypernet
+from inrzoo.models import VideoINR
+
+#: The latent size and head width stay fixed (the quickstart's): only the backbone grows.
+LATENT_DIM = 32
+HYPERNET_HIDDEN = 32
+
+
+class SizingError(InrzooError):
+    """No member of the backbone's size family is near enough to the budget."""
+
+
+@dataclass
+class SizedModel:
+    """An architecture that hits a parameter budget, and the recipe to build it again."""
+
+    backbone: str
+    hypernet: str
+    budget: int
+    params: int
+    backbone_kwargs: dict[str, Any]
+    hypernet_kwargs: dict[str, Any] = field(default_factory=dict)
+    latent_dim: int = LATENT_DIM
+
+    def build(self, num_frames: int, frame_size: tuple[int, int], **model_kwargs: Any) -> VideoINR:
+        """A fresh (untrained) model; ``model_kwargs`` go to :class:`VideoINR` (learning rate, ...)."""
+        return VideoINR(
+            backbone=create_backbone(self.backbone, **self.backbone_kwargs),
+            hypernet=create_hypernet(self.hypernet, **self.hypernet_kwargs),
+            latent_dim=self.latent_dim,
+            num_frames=num_frames,
+            frame_size=frame_size,
+            **model_kwargs,
+        )
+
+
+def has_size_family(backbone: str) -> bool:
+    target = BACKBONES.get(backbone)
+    return isinstance(target, type) and target.scaled_kwargs(1.0) is not None
+
+
+def bench_hypernet_kwargs(hypernet: str) -> dict[str, Any]:
+    """Every head at the same width, where the head has a ``hidden`` argument (third-party heads may not)."""
+    target = HYPERNETS.get(hypernet)
+    try:
+        accepts_hidden = "hidden" in inspect.signature(target).parameters
+    except (TypeError, ValueError):
+        accepts_hidden = False
+    return {"hidden": HYPERNET_HIDDEN} if accepts_hidden else {}
+
+
+def size_to_budget(
+    backbone: str,
+    budget: int,
+    num_frames: int,
+    frame_size: tuple[int, int],
+    hypernet: str = "film",
+    tolerance: float = 0.1,
+) -> SizedModel:
+    """The member of ``backbone``'s family whose total parameter count is nearest ``budget``.
+
+    Raises :class:`SizingError` if the nearest is off by more than ``tolerance`` (relative):
+    rounding channels makes the count a step function, and a silently oversized model
+    would skew the comparison.
+    """
+    target = BACKBONES.get(backbone)
+    if not has_size_family(backbone):
+        raise SizingError(
+            f"backbone {backbone!r} declares no size family; give {getattr(target, '__qualname__', target)} "
+            "a scaled_kwargs(scale) classmethod to take part in sized benchmarks"
+        )
+    hypernet_kwargs = bench_hypernet_kwargs(hypernet)
+
+    def sized(scale: float) -> SizedModel:
+        kwargs = target.scaled_kwargs(scale)
+        probe = SizedModel(backbone, hypernet, budget, 0, kwargs, hypernet_kwargs)
+        probe.params = probe.build(num_frames, frame_size).parameter_count()
+        return probe
+
+    low, high = 0.05, 64.0
+    best = sized(low)
+    if best.params > budget * (1 + tolerance):
+        raise SizingError(
+            f"the smallest {backbone}+{hypernet} has {best.params:,} parameters, over the budget of {budget:,}; "
+            "raise the budget"
+        )
+    for _ in range(30):
+        mid = (low * high) ** 0.5  # geometric: the scale spans three orders of magnitude
+        candidate = sized(mid)
+        if abs(candidate.params - budget) < abs(best.params - budget):
+            best = candidate
+        if candidate.params < budget:
+            low = mid
+        else:
+            high = mid
+        if high / low < 1.001:
+            break
+    if abs(best.params - budget) > tolerance * budget:
+        raise SizingError(
+            f"the {backbone}+{hypernet} nearest to {budget:,} parameters has {best.params:,} "
+            f"({best.backbone_kwargs}); outside the {tolerance:.0%} tolerance"
+        )
+    return best

@@ -1,0 +1,231 @@
+"""``inrzoo bench``: the plugin-combination matrix, its outputs, and declared incompatibilities."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from helpers import REPO_ROOT
+from PIL import Image
+from test_cli import error_line, run
+
+from inrzoo.backbones import NeRVBackbone, SirenBackbone
+from inrzoo.backbones.layers import ModulatedLayer, ModulatedLinear
+from inrzoo.bench import codec_psnr_at, plan_matrix
+from inrzoo.compat import IncompatiblePluginsError
+from inrzoo.hypernets import HYPERNETS, FiLMHyperHead
+from inrzoo.models import VideoINR
+
+FAST = ["--tier", "smoke", "--fit_steps", "1", "--codecs", "none"]
+
+
+@pytest.fixture(scope="module")
+def smoke(shared_clip_path: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[int, Path]:
+    """The whole smoke tier, every registered combination, on the test clip (as CI runs it)."""
+    out = tmp_path_factory.mktemp("bench") / "smoke"
+    status = run(["bench", "--tier", "smoke", "--video", str(shared_clip_path), "--out", str(out)])
+    return status, out
+
+
+def test_smoke_tier_runs_every_combination(smoke: tuple[int, Path]) -> None:
+    status, out = smoke
+    assert status == 0
+    report = json.loads((out / "bench.json").read_text())
+    # The tier's geometry applies to any video: 6 frames at 40x48.
+    assert report["status"] == "complete" and report["frames"] == 6 and report["resolution"] == [40, 48]
+    runnable, declared = plan_matrix("*", "*")
+    fitted = {(r["backbone"], r["hypernet"]) for r in report["results"] if r["kind"] == "inrzoo"}
+    assert fitted == {(c.backbone, c.hypernet) for c in runnable}, report["skipped"] + report["failed"]
+    assert not report["failed"] and len(report["skipped"]) == len(declared)
+    for record in (r for r in report["results"] if r["kind"] == "inrzoo"):
+        assert abs(record["params"] - record["budget"]) <= 0.1 * record["budget"], record["name"]
+        assert math.isfinite(record["psnr"]) and record["psnr"] > 5, record["name"]
+        assert record["bpp"] == pytest.approx(record["params"] * 16 / (6 * 40 * 48))
+        assert record["steps"] == report["fit_steps"]
+    codecs = [r for r in report["results"] if r["kind"] == "codec"]
+    assert {(r["codec"], r["crf"]) for r in codecs} == {(c, crf) for c in ("x264", "x265") for crf in (26, 38)}
+    assert report["hardware"]["cpu_count"] and report["versions"]["torch"]
+
+
+def test_smoke_tier_writes_a_leaderboard_and_a_plot(smoke: tuple[int, Path]) -> None:
+    _, out = smoke
+    report = json.loads((out / "bench.json").read_text())
+    board = (out / "leaderboard.md").read_text()
+    for record in report["results"]:
+        assert f"| {record['name']} |" in board
+    psnrs = [r["psnr"] for r in report["results"] if r["kind"] == "inrzoo"]
+    ranked = [line.split("|")[2].strip() for line in board.splitlines() if line.startswith("| 1 |")]
+    best = max((r for r in report["results"] if r["kind"] == "inrzoo"), key=lambda r: r["psnr"])
+    assert ranked == [best["name"]] and best["psnr"] == max(psnrs)
+    with Image.open(out / "rd.png") as image:
+        assert image.format == "PNG" and image.width > 400 and image.height > 300
+
+
+def test_a_second_run_never_overwrites(
+    smoke: tuple[int, Path], shared_clip_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _, out = smoke
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    assert run(["bench", *FAST, "--video", str(shared_clip_path), "--out", str(out), "--backbones", "siren"]) == 2
+    assert "--overwrite" in error_line(capsys)
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+
+
+def test_overwrite_replaces_and_patterns_select(shared_clip_path: Path, tmp_path: Path) -> None:
+    out = tmp_path / "bench"
+    args = ["bench", *FAST, "--video", str(shared_clip_path), "--out", str(out), "--hypernets", "film"]
+    assert run([*args, "--backbones", "nerv-conv"]) == 0
+    assert run([*args, "--backbones", "siren*,fourier-*", "--overwrite"]) == 0
+    report = json.loads((out / "bench.json").read_text())
+    assert {r["name"] for r in report["results"]} == {"siren+film@80k", "fourier-mlp+film@80k"}
+
+
+def test_several_budgets_give_a_curve(shared_clip_path: Path, tmp_path: Path) -> None:
+    args = ["bench", *FAST, "--video", str(shared_clip_path), "--out", str(tmp_path), "--budgets", "30000,90000"]
+    assert run([*args, "--backbones", "siren", "--hypernets", "film"]) == 0
+    params = [r["params"] for r in json.loads((tmp_path / "bench.json").read_text())["results"]]
+    assert len(params) == 2 and 27_000 <= params[0] <= 33_000 and 81_000 <= params[1] <= 99_000
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["--backbones", "no-such*"], "known backbones: "),
+        (["--hypernets", ""], "--hypernets is empty"),
+        (["--codecs", "x266"], "choose from x264, x265, av1"),
+        (["--budgets", "100k"], "--budgets must be positive"),
+        (["--tier", "gpu"], "config key tier"),
+        (["--no_such_option", "1"], "inrzoo bench --help"),
+    ],
+)
+def test_bad_options_are_one_line_errors(
+    args: list[str], expected: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(["bench", "--out", str(tmp_path / "out"), *args]) == 2
+    assert expected in error_line(capsys)
+    assert not (tmp_path / "out").exists()
+
+
+def test_codec_psnr_is_interpolated_in_log_bpp() -> None:
+    report = {"results": [
+        {"kind": "codec", "codec": "x265", "bpp": 0.4, "psnr": 36.0},
+        {"kind": "codec", "codec": "x265", "bpp": 0.1, "psnr": 30.0},
+        {"kind": "inrzoo", "bpp": 0.2, "psnr": 1.0},
+    ]}  # fmt: skip
+    assert codec_psnr_at(report, "x265", 0.1) == pytest.approx(30.0)
+    assert codec_psnr_at(report, "x265", 0.2) == pytest.approx(33.0)  # halfway in log(bpp)
+    assert codec_psnr_at(report, "x265", 0.05) is None and codec_psnr_at(report, "x264", 0.2) is None
+
+
+# -- declared incompatibilities -----------------------------------------------------------------
+class LinearOnlyFiLM(FiLMHyperHead):
+    """A head that declares it can modulate only linear layers (so not nerv-conv's convolutions)."""
+
+    supported_layer_types = (ModulatedLinear,)
+
+
+@pytest.fixture
+def linear_only_head() -> str:
+    HYPERNETS.register("linear-only")(LinearOnlyFiLM)
+    yield "linear-only"
+    HYPERNETS.unregister("linear-only")
+
+
+def test_the_matrix_skips_declared_incompatible_combinations(linear_only_head: str) -> None:
+    runnable, skipped = plan_matrix("siren,nerv-conv", linear_only_head)
+    assert [c.name for c in runnable] == ["siren+linear-only"]
+    assert [s.backbone for s in skipped] == ["nerv-conv"] and "ModulatedConv2d" in skipped[0].reason
+
+
+def test_asking_only_for_an_incompatible_combination_is_an_error(
+    linear_only_head: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert (
+        run(["bench", *FAST, "--backbones", "nerv-conv", "--hypernets", linear_only_head, "--out", str(tmp_path)]) == 2
+    )
+    assert "nerv-conv+linear-only: the head modulates ModulatedLinear layers" in error_line(capsys)
+
+
+def test_the_model_refuses_an_incompatible_pair_before_building(linear_only_head: str) -> None:
+    with pytest.raises(
+        IncompatiblePluginsError, match=r"backbone 'nerv-conv' cannot be combined with hypernet 'linear-only'"
+    ):
+        VideoINR(backbone=NeRVBackbone(), hypernet=LinearOnlyFiLM(), num_frames=2, frame_size=(20, 20))
+    VideoINR(backbone=SirenBackbone(width=8), hypernet=LinearOnlyFiLM(), num_frames=2, frame_size=(20, 20))
+
+
+def test_fit_with_an_incompatible_pair_is_a_one_line_error(
+    tmp_path: Path, clip_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = [
+        "fit", "--model", "VideoINR", "--model.backbone", "NeRVBackbone",
+        "--model.hypernet", f"{__name__}.LinearOnlyFiLM", "--data", "VideoDataModule", f"--data.path={clip_path}",
+        "--trainer.fast_dev_run=true", f"--trainer.default_root_dir={tmp_path}",
+    ]  # fmt: skip
+    assert run(args) == 2
+    line = error_line(capsys)
+    assert "cannot be combined" in line and "ModulatedConv2d" in line
+
+
+def test_the_builtin_declarations_are_consistent() -> None:
+    """Every built-in head accepts every built-in backbone's layer types (the conformance matrix runs them all)."""
+    runnable, skipped = plan_matrix("*", "*")
+    assert not [s for s in skipped if "ModulatedLayer" in s.reason or "modulates" in s.reason]
+    assert issubclass(ModulatedLinear, ModulatedLayer)
+
+
+# -- a broken plugin, installed as a distribution ---------------------------------------------
+@pytest.fixture(scope="module")
+def broken_plugin_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A site folder holding an installed distribution whose backbone entry point fails to import."""
+    site = tmp_path_factory.mktemp("site")
+    dist = site / "broken_inrzoo_plugin-0.1.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: broken-inrzoo-plugin\nVersion: 0.1\n")
+    (dist / "entry_points.txt").write_text("[inrzoo.backbones]\nbroken-net = broken_inrzoo_plugin:BrokenBackbone\n")
+    (site / "broken_inrzoo_plugin.py").write_text('raise ImportError("needs libbroken, which is not installed")\n')
+    return site
+
+
+def _inrzoo(site: Path, *args: str, strict: bool = False) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k not in {"INRZOO_STRICT_PLUGINS", "INRZOO_DISABLE_PLUGIN_AUTOLOAD"}}
+    env["PYTHONPATH"] = os.pathsep.join([str(site), env.get("PYTHONPATH", "")])
+    if strict:
+        env["INRZOO_STRICT_PLUGINS"] = "1"
+    return subprocess.run(
+        [sys.executable, "-m", "inrzoo", *args], capture_output=True, text=True, env=env, cwd=REPO_ROOT, timeout=300
+    )
+
+
+def test_an_installed_broken_plugin_is_reported_and_skipped(broken_plugin_site: Path) -> None:
+    done = _inrzoo(broken_plugin_site, "plugins")
+    assert done.returncode == 0, done.stderr
+    listed, failed = done.stdout.split("failed to load:")
+    assert "nerv-conv" in listed and "broken-net" not in listed
+    assert "broken-net = broken_inrzoo_plugin:BrokenBackbone from broken-inrzoo-plugin" in failed
+    assert "needs libbroken" in failed
+
+
+def test_a_broken_plugin_does_not_stop_a_benchmark(
+    broken_plugin_site: Path, shared_clip_path: Path, tmp_path: Path
+) -> None:
+    done = _inrzoo(
+        broken_plugin_site, "bench", *FAST, "--video", str(shared_clip_path), "--out", str(tmp_path),
+        "--backbones", "siren", "--hypernets", "film",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "skipping backbone plugin 'broken-net'" in done.stderr
+    assert json.loads((tmp_path / "bench.json").read_text())["results"][0]["name"] == "siren+film@80k"
+
+
+def test_strict_mode_makes_an_installed_broken_plugin_fatal(broken_plugin_site: Path) -> None:
+    done = _inrzoo(broken_plugin_site, "plugins", strict=True)
+    assert done.returncode == 2
+    errors = [line for line in done.stderr.splitlines() if line.startswith("inrzoo: error:")]
+    assert len(errors) == 1 and "broken-net" in errors[0] and "broken-inrzoo-plugin" in errors[0]
+    assert "Traceback" not in done.stderr
