@@ -17,6 +17,8 @@ from inrzoo.errors import InrzooError
 INRZOO_COMMANDS = {
     "plugins": "list registered plugins and any that failed to load",
     "bench": "benchmark backbone x hypernetwork-head combinations against x264/x265 (`inrzoo bench --help`)",
+    "index": "build a retrieval index from aligned fits (`inrzoo index --help`)",
+    "retrieve": "query a retrieval index by text or video, or evaluate it (`inrzoo retrieve --help`)",
 }
 
 
@@ -64,6 +66,7 @@ def _build_cli_class():  # noqa: ANN202 - Lightning's CLI is imported lazily (it
         def add_arguments_to_parser(self, parser: LightningArgumentParser) -> None:
             parser.link_arguments("data.num_frames", "model.init_args.num_frames", apply_on="instantiate")
             parser.link_arguments("data.frame_size", "model.init_args.frame_size", apply_on="instantiate")
+            parser.link_arguments("data.video_name", "model.init_args.video_name", apply_on="instantiate")
             parser.add_lightning_class_args(FitReport, "report")
             parser.add_lightning_class_args(VideoPredictionWriter, "predict_writer")
 
@@ -113,6 +116,10 @@ def main(args: Sequence[str] | None = None) -> int:
             from inrzoo.bench.command import bench_main
 
             return bench_main(argv[1:])
+        if argv[:1] in (["index"], ["retrieve"]):
+            from inrzoo.retrieval.command import index_main, retrieve_main
+
+            return (index_main if argv[0] == "index" else retrieve_main)(argv[1:])
         from inrzoo.data import VideoDataModule
         from inrzoo.models import VideoINR
 

@@ -87,3 +87,11 @@ def pytest_configure(config: pytest.Config) -> None:
 # Tiny tensors gain nothing from a second thread, and on a busy 2-core machine two
 # spinning threads per process can make a fit 20x slower.
 torch.set_num_threads(1)
+
+
+@pytest.fixture(scope="session")
+def tiny_clip(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The name of a tiny random-weight CLIP registered with open_clip (no download ever)."""
+    from inrzoo.testing.teachers import register_tiny_open_clip
+
+    return register_tiny_open_clip(tmp_path_factory.mktemp("open_clip_configs"))

@@ -61,8 +61,9 @@ def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path
 
 
-def fast_args(config: Path, clip: Path, root: Path) -> list[str]:
-    """Run a shipped config for one step on the fixture clip, writing under ``root``."""
+def fast_args(config: Path, clip: Path, root: Path, tiny_clip: str | None = None) -> list[str]:
+    """Run a shipped config for one step on the fixture clip, writing under ``root``
+    (an alignment teacher is swapped for the tiny random CLIP: tests never download weights)."""
     args = [
         "fit", "--config", str(config),
         "--trainer.fast_dev_run=true", "--trainer.accelerator=cpu", "--trainer.enable_progress_bar=false",
@@ -70,7 +71,14 @@ def fast_args(config: Path, clip: Path, root: Path) -> list[str]:
         f"--data.init_args.path={clip}", "--data.init_args.resize=[40,60]", "--data.init_args.center_crop=null",
         "--data.init_args.max_frames=4",
     ]  # fmt: skip
-    logger = (yaml.safe_load(config.read_text()).get("trainer") or {}).get("logger")
+    settings = yaml.safe_load(config.read_text())
+    if (settings.get("model") or {}).get("init_args", {}).get("alignment") and tiny_clip is not None:
+        args += [
+            f"--model.init_args.alignment.teacher.init_args.model_name={tiny_clip}",
+            "--model.init_args.alignment.teacher.init_args.pretrained=null",
+            f"--model.init_args.alignment.cache_dir={root / 'teacher-cache'}",
+        ]
+    logger = (settings.get("trainer") or {}).get("logger")
     if isinstance(logger, dict) and "save_dir" in (logger.get("init_args") or {}):
         args.append(f"--trainer.logger.init_args.save_dir={root / 'runs'}")
     return args
@@ -82,8 +90,10 @@ def test_there_are_configs() -> None:
 
 
 @pytest.mark.parametrize("config", CONFIGS, ids=[c.stem for c in CONFIGS])
-def test_config_runs(config: Path, clip_path: Path, workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert run(fast_args(config, clip_path, workdir)) == 0, capsys.readouterr().err
+def test_config_runs(
+    config: Path, clip_path: Path, workdir: Path, tiny_clip: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(fast_args(config, clip_path, workdir, tiny_clip)) == 0, capsys.readouterr().err
     out = capsys.readouterr().out
     assert "inrzoo fit: 4 frames 40x60" in out, "the fit report names the frames it scored"
     psnr = float(out.split("PSNR")[1].split("dB")[0])
@@ -96,6 +106,23 @@ def test_plugin_backbone_by_short_name(clip_path: Path, workdir: Path, capsys: p
     args = fast_args(REPO_ROOT / "configs" / "carphone_siren.yaml", clip_path, workdir)
     args += ["--model.init_args.backbone=GaborMLPBackbone", "--model.init_args.backbone.init_args.width=16"]
     assert run(args) == 0, capsys.readouterr().err
+
+
+def test_plugin_backbone_and_teacher_together(
+    clip_path: Path, workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Backbone x head x teacher, each picked by short class name, two of them from the plugin package."""
+    if importlib.util.find_spec("inrzoo_example_plugin") is None:
+        pytest.skip("the example plugin is not installed (pip install -e plugins/inrzoo-example-plugin)")
+    args = fast_args(REPO_ROOT / "configs" / "carphone_siren.yaml", clip_path, workdir)
+    args += [
+        "--model.init_args.backbone=GaborMLPBackbone", "--model.init_args.backbone.init_args.width=16",
+        "--model.init_args.hypernet=FiLMHyperHead",
+        "--model.init_args.alignment.teacher=ColorStatsTeacher", "--model.init_args.alignment.weight=0.5",
+        f"--model.init_args.alignment.cache_dir={workdir / 'teacher-cache'}",
+    ]  # fmt: skip
+    assert run(args) == 0, capsys.readouterr().err
+    assert list((workdir / "teacher-cache").glob("*.safetensors")), "the teacher's features were not cached"
 
 
 # -- help and plugins ---------------------------------------------------------------------

@@ -11,7 +11,7 @@ from torch import Tensor
 from torch.utils.data import DataLoader, Dataset, Sampler
 
 from inrzoo.data.samples import resolve_video_path
-from inrzoo.data.video import FrameGeometry, VideoInfo, default_cache_dir, load_frames, probe_video
+from inrzoo.data.video import FrameGeometry, VideoInfo, cache_key, default_cache_dir, load_frames, probe_video
 from inrzoo.errors import InrzooError
 
 
@@ -69,6 +69,7 @@ class VideoDataModule(pl.LightningDataModule):
         resize: (H, W) to resize every frame to (antialiased bicubic), or None.
         center_crop: (H, W) centre crop applied after ``resize``, or None.
         max_frames: keep only the first frames (None: all).
+        first_frame: skip the frames before this one (with ``max_frames``: a segment of the video).
         train_every: fit frames ``t % train_every == 0``; 2 holds out every odd frame.
         batch_size: frames per training step.
         num_workers: DataLoader workers (frames are in memory; 0 is usually fastest).
@@ -82,6 +83,7 @@ class VideoDataModule(pl.LightningDataModule):
         resize: tuple[int, int] | None = None,
         center_crop: tuple[int, int] | None = None,
         max_frames: int | None = None,
+        first_frame: int = 0,
         train_every: int = 1,
         batch_size: int = 4,
         num_workers: int = 0,
@@ -94,11 +96,18 @@ class VideoDataModule(pl.LightningDataModule):
             resize=tuple(resize) if resize else None,
             center_crop=tuple(center_crop) if center_crop else None,
             max_frames=max_frames,
+            first_frame=first_frame,
         )
         if max_frames is not None and max_frames < 1:
             raise InrzooError(f"data.max_frames must be >= 1, got {max_frames}")
         self.info: VideoInfo = probe_video(self.path)
-        self._num_frames = min(self.info.num_frames, max_frames or self.info.num_frames)
+        if not 0 <= first_frame < self.info.num_frames:
+            raise InrzooError(
+                f"data.first_frame {first_frame} is outside the video's {self.info.num_frames} frames; "
+                f"use 0 to {self.info.num_frames - 1}"
+            )
+        available = self.info.num_frames - first_frame
+        self._num_frames = min(available, max_frames or available)
         self._frame_size = self.geometry.output_size(self.info.height, self.info.width)
         if min(self._frame_size) < 1:
             raise InrzooError(f"frame size {self._frame_size} is empty; check data.resize/center_crop")
@@ -120,6 +129,19 @@ class VideoDataModule(pl.LightningDataModule):
     @property
     def fps(self) -> float:
         return self.info.fps
+
+    @property
+    def video_key(self) -> str:
+        """Identity of the frames served (file path, size, mtime and geometry): keys derived caches."""
+        return cache_key(self.path, self.geometry)
+
+    @property
+    def video_name(self) -> str:
+        """A readable name: the file's stem, plus the frame range when only a segment is used."""
+        first = self.geometry.first_frame
+        if first == 0 and self.num_frames == self.info.num_frames:
+            return self.path.stem
+        return f"{self.path.stem}[{first}:{first + self.num_frames}]"
 
     @property
     def frames(self) -> Tensor:

@@ -31,11 +31,13 @@ class VideoInfo:
 @dataclass(frozen=True)
 class FrameGeometry:
     """The declared preprocessing, applied in this order: resize to ``resize`` (H, W),
-    then centre-crop to ``center_crop`` (H, W); ``max_frames`` keeps the first frames."""
+    then centre-crop to ``center_crop`` (H, W); frames start at ``first_frame`` and
+    ``max_frames`` keeps that many (a segment of a longer video)."""
 
     resize: tuple[int, int] | None = None
     center_crop: tuple[int, int] | None = None
     max_frames: int | None = None
+    first_frame: int = 0
 
     def output_size(self, height: int, width: int) -> tuple[int, int]:
         if self.resize is not None:
@@ -89,16 +91,17 @@ def center_crop_frames(frames: Tensor, size: tuple[int, int]) -> Tensor:
 
 
 def decode_video(path: Path, geometry: FrameGeometry) -> Tensor:
-    """Decode all (or the first ``max_frames``) frames -> uint8 (T, 3, H, W) after the geometry."""
+    """Decode frames ``first_frame`` onwards (at most ``max_frames``) -> uint8 (T, 3, H, W) after the geometry."""
     decoder = _decoder(path)
-    count = len(decoder)
+    first = geometry.first_frame
+    count = len(decoder) - first
     if geometry.max_frames is not None:
         count = min(count, geometry.max_frames)
     if count <= 0:
         raise InrzooError(f"{path} has no video frames; give a video with at least one frame")
     chunks = []
     for start in range(0, count, 32):
-        batch = decoder.get_frames_in_range(start, min(start + 32, count)).data
+        batch = decoder.get_frames_in_range(first + start, first + min(start + 32, count)).data
         if geometry.resize is not None:
             batch = resize_frames(batch, geometry.resize)
         if geometry.center_crop is not None:

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from typing import Any, Literal
 
 import lightning.pytorch as pl
 import torch
+import torch.nn.functional as F
 from lightning.pytorch.callbacks import Timer
 from torch import Tensor
 
+from inrzoo.alignment import Alignment, AlignmentHead, cosine_alignment_loss, info_nce_loss, mean_cosine
 from inrzoo.backbones.base import INRBackbone
 from inrzoo.compat import check_compatible
+from inrzoo.errors import InrzooError
 from inrzoo.hypernets.base import HyperHead
 from inrzoo.models.latent_dictionary import LatentDictionary
 from inrzoo.models.losses import ReconstructionLoss
@@ -45,6 +49,9 @@ class VideoINR(pl.LightningModule):
             ``trainer.max_time``, so a wall-clock budget ends at the bottom of the cosine
             however fast the machine runs; rates then depend on timing).
         num_preview_frames: frames shown in TensorBoard image grids.
+        alignment: align the latents with a frozen teacher's per-frame features (None: off).
+            The alignment head is not counted in :meth:`parameter_count`: decoding does not need it.
+        video_name: which video this is (linked from the data by the CLI; names it in a retrieval index).
     """
 
     def __init__(
@@ -61,12 +68,15 @@ class VideoINR(pl.LightningModule):
         warmup_fraction: float = 0.05,
         lr_schedule: Literal["steps", "time"] = "steps",
         num_preview_frames: int = 4,
+        alignment: Alignment | None = None,
+        video_name: str | None = None,
     ) -> None:
         super().__init__()
         from_cli = _given_hyperparameters is not None and _given_hyperparameters.get() is not None
         # Outside the CLI these are live objects: keep checkpoints loadable with weights_only=True.
-        self.save_hyperparameters(ignore=[] if from_cli else ["backbone", "hypernet", "loss"])
-        check_compatible(backbone, hypernet)  # before any layer is built: one clear error, not a shape mismatch
+        self.save_hyperparameters(ignore=[] if from_cli else ["backbone", "hypernet", "loss", "alignment"])
+        # Before any layer is built: one clear error, not a shape mismatch.
+        check_compatible(backbone, hypernet, alignment.teacher if alignment is not None else None)
         self.frame_size = (int(frame_size[0]), int(frame_size[1]))
         self.latents = LatentDictionary(num_frames, latent_dim, latent_init_std)
         self.backbone = backbone if backbone.is_built else backbone.build(latent_dim, self.frame_size)
@@ -79,6 +89,19 @@ class VideoINR(pl.LightningModule):
         self.num_preview_frames = num_preview_frames
         self.val_metrics = frame_metrics(self.frame_size, prefix="val/")
         self.test_metrics = frame_metrics(self.frame_size, prefix="test/")
+        self.video_name = video_name
+        self.alignment = alignment
+        if alignment is not None:
+            # The teacher stays outside the module tree: its weights are never saved or optimised.
+            self.__dict__["teacher"] = alignment.teacher
+            self.teacher_feature_dim = int(alignment.teacher.feature_dim)
+            self.alignment_head = AlignmentHead(latent_dim, self.teacher_feature_dim, alignment.head, alignment.hidden)
+            self.register_buffer("teacher_features", torch.zeros(0), persistent=False)
+            # The video's mean teacher feature and typical distance from it (2 x D + 1 numbers, saved):
+            # with standardised targets the head predicts what tells frames apart, and these two
+            # put its output back into the teacher's space for retrieval.
+            self.register_buffer("teacher_mean", torch.zeros(self.teacher_feature_dim))
+            self.register_buffer("teacher_spread", torch.ones(()))
 
     # -- decoding --------------------------------------------------------------------
     def decode_latents(self, latents: Tensor) -> Tensor:
@@ -99,8 +122,20 @@ class VideoINR(pl.LightningModule):
 
     # -- size accounting ------------------------------------------------------------------
     def parameter_count(self) -> int:
-        """Everything a decoder needs: latents, hypernetworks and backbone."""
-        return sum(p.numel() for p in self.parameters())
+        """Everything a decoder needs: latents, hypernetworks and backbone (not the alignment head)."""
+        head = {id(p) for p in self.alignment_head.parameters()} if self.alignment is not None else set()
+        return sum(p.numel() for p in self.parameters() if id(p) not in head)
+
+    # -- semantics ------------------------------------------------------------------------
+    def aligned_embeddings(self, indices: Tensor | None = None) -> Tensor:
+        """L2-normalised latents projected into the teacher's space, (T, feature_dim) or (B, feature_dim)."""
+        if self.alignment is None:
+            raise InrzooError("this model was fitted without alignment; its latents have no teacher-space embedding")
+        latents = self.latents.weight if indices is None else self.latents(indices)
+        projected = self.alignment_head(latents)
+        if self.alignment.standardize:
+            projected = self.teacher_mean + self.teacher_spread * F.normalize(projected, dim=-1)
+        return F.normalize(projected, dim=-1)
 
     def bits_per_pixel(self, bits_per_parameter: int = 16) -> float:
         height, width = self.frame_size
@@ -111,21 +146,69 @@ class VideoINR(pl.LightningModule):
         datamodule = getattr(self.trainer, "datamodule", None) if self._trainer is not None else None
         if stage == "fit" and datamodule is not None and hasattr(datamodule, "train_indices"):
             self.latents.mark_trained(datamodule.train_indices)
+        if self.alignment is not None and stage in {"fit", "validate"} and datamodule is not None:
+            self.prepare_teacher_features(datamodule.frames, getattr(datamodule, "video_key", None))
+
+    def prepare_teacher_features(self, frames: Tensor, video_key: str | None) -> None:
+        """Compute (or read from the cache) the teacher's feature of every frame, once, without gradients."""
+        from inrzoo.teachers.cache import teacher_features
+
+        assert self.alignment is not None
+        if frames.shape[0] != self.latents.num_frames:
+            raise InrzooError(
+                f"the data has {frames.shape[0]} frames and the model {self.latents.num_frames}; they must match"
+            )
+        cache_dir = Path(self.alignment.cache_dir) if self.alignment.cache_dir else None
+        teacher = self.teacher.load().to(self.device)
+        features = teacher_features(teacher, frames, video_key, cache_dir, self.alignment.feature_batch_size)
+        if features.shape != (frames.shape[0], self.teacher_feature_dim):
+            raise InrzooError(
+                f"teacher features have shape {tuple(features.shape)}, expected "
+                f"({frames.shape[0]}, {self.teacher_feature_dim}); check the teacher's feature_dim"
+            )
+        self.teacher_features = features.to(self.device)
+        self.teacher_mean = self.teacher_features.mean(dim=0)
+        self.teacher_spread = (self.teacher_features - self.teacher_mean).norm(dim=-1).mean()
+
+    def _alignment_terms(self, indices: Tensor) -> tuple[Tensor, Tensor]:
+        """(alignment loss, mean cosine) of the frames ``indices``."""
+        assert self.alignment is not None
+        latents = self.latents(indices)
+        # Weight 0: the head is trained as a probe on the latents, which alignment then never moves.
+        projected = self.alignment_head(latents.detach() if self.alignment.weight == 0 else latents)
+        targets = self.teacher_features[indices]
+        if self.alignment.standardize:
+            targets = targets - self.teacher_mean
+        if self.alignment.loss == "infonce":
+            loss = info_nce_loss(projected, targets, self.alignment.temperature)
+        else:
+            loss = cosine_alignment_loss(projected, targets)
+        return loss, mean_cosine(projected.detach(), targets)
 
     def training_step(self, batch: dict[str, Tensor], batch_idx: int) -> Tensor:
         prediction = self(batch["index"])
         terms = self.loss_fn(prediction, batch["frame"])
         mse = torch.mean((prediction.detach().clamp(0, 1) - batch["frame"]) ** 2)
-        self.log("train/loss", terms["loss"], prog_bar=True)
+        loss = terms["loss"]
+        if self.alignment is not None:
+            align_loss, cosine = self._alignment_terms(batch["index"])
+            self.log("train/recon_loss", terms["loss"])
+            self.log("train/align_loss", align_loss)
+            self.log("train/align_cosine", cosine)
+            loss = loss + (self.alignment.weight or 1.0) * align_loss
+        self.log("train/loss", loss, prog_bar=True)
         self.log("train/psnr", -10 * torch.log10(mse.clamp(min=1e-10)), prog_bar=True)
         for name, value in terms.items():
             if name != "loss":
                 self.log(f"train/{name}", value)
-        return terms["loss"]
+        return loss
 
     def validation_step(self, batch: dict[str, Tensor], batch_idx: int) -> None:
         prediction = self(batch["index"]).clamp(0, 1)
         self.val_metrics.update(prediction, batch["frame"])
+        if self.alignment is not None and self.teacher_features.numel():
+            _, cosine = self._alignment_terms(batch["index"])
+            self.log("val/align_cosine", cosine, batch_size=batch["index"].shape[0])
         if batch_idx == 0:
             self._log_preview("val/preview", prediction, batch["frame"])
 

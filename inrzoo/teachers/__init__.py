@@ -1,11 +1,20 @@
-"""Alignment teachers (frozen vision models); built-ins arrive with the semantic-latents work."""
+"""Alignment teachers: frozen models whose per-frame features the latents are aligned to."""
 
-from inrzoo.registry import Registry
 from inrzoo.teachers.base import Teacher
+from inrzoo.teachers.feature_file import FeatureFileTeacher
+from inrzoo.teachers.open_clip_teacher import OpenClipTeacher
+from inrzoo.teachers.preprocess import ImagePreprocess
+from inrzoo.teachers.registry import TEACHERS, create_teacher, list_teachers, register_teacher
+from inrzoo.teachers.timm_teacher import TimmTeacher
 
-TEACHERS: Registry[Teacher] = Registry("teacher", "inrzoo.teachers", Teacher)
-register_teacher = TEACHERS.register
-create_teacher = TEACHERS.create
-list_teachers = TEACHERS.names
-
-__all__ = ["TEACHERS", "Teacher", "create_teacher", "list_teachers", "register_teacher"]
+__all__ = [
+    "TEACHERS",
+    "FeatureFileTeacher",
+    "ImagePreprocess",
+    "OpenClipTeacher",
+    "Teacher",
+    "TimmTeacher",
+    "create_teacher",
+    "list_teachers",
+    "register_teacher",
+]

@@ -20,10 +20,12 @@ Importing this module needs pytest.
 from inrzoo.testing.backbone import BackboneConformance
 from inrzoo.testing.factories import accepted_kwargs, random_latents, random_target, tiny_backbone, tiny_hypernet
 from inrzoo.testing.hypernet import HyperHeadConformance
+from inrzoo.testing.teacher import TeacherConformance
 
 __all__ = [
     "BackboneConformance",
     "HyperHeadConformance",
+    "TeacherConformance",
     "accepted_kwargs",
     "random_latents",
     "random_target",

@@ -1,0 +1,96 @@
+"""``inrzoo index`` (build a retrieval index from fitted videos) and ``inrzoo retrieve`` (query or evaluate it)."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from jsonargparse import ArgumentParser
+
+from inrzoo.cli_errors import condense_parser_error
+from inrzoo.errors import InrzooError
+from inrzoo.io.files import claim_output
+
+
+def _parser(prog: str, description: str, argv: Sequence[str]) -> ArgumentParser:
+    class OneLineErrors(ArgumentParser):
+        def error(self, message: str, ex: Exception | None = None):  # noqa: ANN201 - NoReturn
+            if os.environ.get("INRZOO_DEBUG"):
+                print(message, file=sys.stderr)
+            print(f"inrzoo: error: {condense_parser_error(message, argv, f'{prog} --help')}", file=sys.stderr)
+            raise SystemExit(2)
+
+    return OneLineErrors(prog=prog, description=description, default_config_files=[])
+
+
+def index_main(argv: Sequence[str]) -> int:
+    from inrzoo.retrieval.index import build_index
+
+    parser = _parser(
+        "inrzoo index",
+        "Build a retrieval index from fitted videos (their aligned latents only; pixels are never read).",
+        argv,
+    )
+    parser.add_argument("checkpoints", nargs="+", help="checkpoints (.ckpt) or run folders of aligned fits")
+    parser.add_argument("--out", required=True, help="folder for index.json + embeddings.safetensors")
+    parser.add_argument("--pooling", choices=["mean", "attention"], default="mean", help="video embedding pooling")
+    parser.add_argument("--overwrite", action="store_true", help="replace an existing index in --out")
+    args = parser.parse_args(list(argv))
+    out = Path(args.out)
+    if (out / "index.json").exists() and not args.overwrite:  # refuse before loading anything
+        raise InrzooError(f"{out} already holds an index; choose another --out or pass --overwrite")
+    index = build_index(args.checkpoints, pooling=args.pooling)
+    index.save(out, overwrite=args.overwrite)
+    print(f"indexed {len(index.entries)} videos ({index.feature_dim}-dim, {args.pooling} pooling) into {out}")
+    return 0
+
+
+def retrieve_main(argv: Sequence[str]) -> int:
+    from inrzoo.retrieval.evaluate import evaluate_text_to_video
+    from inrzoo.retrieval.index import RetrievalIndex
+    from inrzoo.retrieval.msrvtt import load_msrvtt_queries
+    from inrzoo.retrieval.pooling import pool_frames
+    from inrzoo.teachers.from_config import teacher_from_config
+
+    parser = _parser("inrzoo retrieve", "Rank the indexed videos for a text or a video query, or evaluate.", argv)
+    parser.add_argument("--index", required=True, help="a folder written by `inrzoo index`")
+    parser.add_argument("--text", default=None, help="a text query (needs an image-text teacher such as open-clip)")
+    parser.add_argument("--video", default=None, help="a fitted video (checkpoint or run folder) as the query")
+    parser.add_argument("--top_k", type=int, default=10, help="how many videos to print")
+    parser.add_argument("--pooling", choices=["mean", "attention"], default=None, help="override the index's pooling")
+    parser.add_argument("--eval", choices=["msrvtt"], default=None, help="evaluate text-to-video on a benchmark")
+    parser.add_argument("--captions", default=None, help="with --eval msrvtt: MSRVTT_JSFUSION_test.csv or JSON")
+    parser.add_argument("--out", default=None, help="with --eval: write the metrics to this JSON file")
+    args = parser.parse_args(list(argv))
+    modes = [m for m in ("text", "video", "eval") if getattr(args, m) is not None]
+    if len(modes) != 1:
+        raise InrzooError("give exactly one of --text, --video or --eval")
+    if args.top_k < 1:
+        raise InrzooError(f"--top_k must be >= 1, got {args.top_k}")
+    index = RetrievalIndex.load(args.index, pooling=args.pooling)
+
+    if args.eval is not None:
+        if args.captions is None:
+            raise InrzooError("--eval msrvtt needs --captions FILE (MSRVTT_JSFUSION_test.csv or a JSON list)")
+        out = claim_output(args.out) if args.out else None  # refuse before the work
+        metrics = evaluate_text_to_video(index, teacher_from_config(index.teacher), load_msrvtt_queries(args.captions))
+        print(" ".join(f"{k}={v:.1f}" if isinstance(v, float) else f"{k}={v}" for k, v in metrics.items()))
+        if out is not None:
+            out.write_text(
+                json.dumps({"benchmark": "msrvtt-1k-A", "task": "text-to-video", **metrics}, indent=2) + "\n"
+            )
+        return 0
+
+    if args.text is not None:
+        query = teacher_from_config(index.teacher).encode_text([args.text])[0].cpu()
+    else:
+        from inrzoo.models.loading import load_video_inr
+
+        model = load_video_inr(args.video)
+        query = pool_frames(model.aligned_embeddings().detach().cpu(), index.pooling)
+    for rank, (name, score) in enumerate(index.rank(query, args.top_k), start=1):
+        print(f"{rank:>3}  {score:+.4f}  {name}")
+    return 0

@@ -1,0 +1,26 @@
+"""Rebuild a teacher from the config saved with a model (for text queries against an index)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from inrzoo.errors import InrzooError
+from inrzoo.teachers.base import Teacher
+
+
+def teacher_from_config(config: dict[str, Any] | None) -> Teacher:
+    """``{"class_path": ..., "init_args": {...}}`` -> a Teacher, through jsonargparse (as the CLI does)."""
+    if not config:
+        raise InrzooError("this index stores no teacher config, so text cannot be embedded; query with --video")
+    from jsonargparse import ArgumentParser
+
+    parser = ArgumentParser(exit_on_error=False)
+    parser.add_argument("--teacher", type=Teacher)
+    try:
+        parsed = parser.parse_object({"teacher": config})
+        return parser.instantiate_classes(parsed).teacher
+    except Exception as err:
+        raise InrzooError(
+            f"cannot rebuild teacher {config.get('class_path')!r} ({type(err).__name__}: {str(err).splitlines()[0]}); "
+            "install the package that provides it"
+        ) from err
