@@ -19,6 +19,8 @@ INRZOO_COMMANDS = {
     "bench": "benchmark backbone x hypernetwork-head combinations against x264/x265 (`inrzoo bench --help`)",
     "index": "build a retrieval index from aligned fits (`inrzoo index --help`)",
     "retrieve": "query a retrieval index by text or video, or evaluate it (`inrzoo retrieve --help`)",
+    "compress": "write a fitted run as one .inrz file (`inrzoo compress --help`)",
+    "decompress": "decode a .inrz file to mp4 or PNG frames (`inrzoo decompress --help`)",
 }
 
 
@@ -116,6 +118,10 @@ def main(args: Sequence[str] | None = None) -> int:
             from inrzoo.bench.command import bench_main
 
             return bench_main(argv[1:])
+        if argv[:1] in (["compress"], ["decompress"]):
+            from inrzoo.compression.command import compress_main, decompress_main
+
+            return (compress_main if argv[0] == "compress" else decompress_main)(argv[1:])
         if argv[:1] in (["index"], ["retrieve"]):
             from inrzoo.retrieval.command import index_main, retrieve_main
 

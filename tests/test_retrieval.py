@@ -186,10 +186,25 @@ def test_msrvtt_evaluation_command(aligned_runs: dict[str, Path], tmp_path: Path
     assert "not in the index" in error_line(capsys)
 
 
+def test_video_to_video_evaluation_command(aligned_runs: dict[str, Path], tmp_path: Path) -> None:
+    index_dir = tmp_path / "index"
+    assert run(["index", str(aligned_runs["shapes"]), str(aligned_runs["negative"]), "--out", str(index_dir)]) == 0
+    queries = tmp_path / "queries.csv"
+    queries.write_text(f"query,video_id\n{aligned_runs['negative']},negative\n{aligned_runs['shapes']},shapes\n")
+    out = tmp_path / "v2v.json"
+    assert (
+        run(["retrieve", "--index", str(index_dir), "--eval", "videos", "--queries", str(queries), "--out", str(out)])
+        == 0
+    )
+    metrics = json.loads(out.read_text())
+    assert metrics["task"] == "video-to-video" and metrics["R@1"] == 100 and metrics["MdR"] == 1
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
         ([], "exactly one of --text, --video or --eval"),
+        (["--eval", "videos"], "needs --queries"),
         (["--text", "x", "--video", "y"], "exactly one of"),
         (["--eval", "msrvtt"], "needs --captions"),
     ],

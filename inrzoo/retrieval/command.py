@@ -61,8 +61,12 @@ def retrieve_main(argv: Sequence[str]) -> int:
     parser.add_argument("--video", default=None, help="a fitted video (checkpoint or run folder) as the query")
     parser.add_argument("--top_k", type=int, default=10, help="how many videos to print")
     parser.add_argument("--pooling", choices=["mean", "attention"], default=None, help="override the index's pooling")
-    parser.add_argument("--eval", choices=["msrvtt"], default=None, help="evaluate text-to-video on a benchmark")
+    parser.add_argument(
+        "--eval", choices=["msrvtt", "videos"], default=None,
+        help="evaluate: text-to-video on MSR-VTT 1k-A (--captions), or video-to-video (--queries)",
+    )  # fmt: skip
     parser.add_argument("--captions", default=None, help="with --eval msrvtt: MSRVTT_JSFUSION_test.csv or JSON")
+    parser.add_argument("--queries", default=None, help="with --eval videos: a CSV of query (fitted run) and video_id")
     parser.add_argument("--out", default=None, help="with --eval: write the metrics to this JSON file")
     args = parser.parse_args(list(argv))
     modes = [m for m in ("text", "video", "eval") if getattr(args, m) is not None]
@@ -73,15 +77,22 @@ def retrieve_main(argv: Sequence[str]) -> int:
     index = RetrievalIndex.load(args.index, pooling=args.pooling)
 
     if args.eval is not None:
-        if args.captions is None:
-            raise InrzooError("--eval msrvtt needs --captions FILE (MSRVTT_JSFUSION_test.csv or a JSON list)")
+        needs = {"msrvtt": ("captions", "MSRVTT_JSFUSION_test.csv or a JSON list"), "videos": ("queries", "a CSV")}
+        option, what = needs[args.eval]
+        if getattr(args, option) is None:
+            raise InrzooError(f"--eval {args.eval} needs --{option} FILE ({what})")
         out = claim_output(args.out) if args.out else None  # refuse before the work
-        metrics = evaluate_text_to_video(index, teacher_from_config(index.teacher), load_msrvtt_queries(args.captions))
+        if args.eval == "msrvtt":
+            queries = load_msrvtt_queries(args.captions)
+            metrics = evaluate_text_to_video(index, teacher_from_config(index.teacher), queries)
+        else:
+            metrics = _video_to_video(index, args.queries)
         print(" ".join(f"{k}={v:.1f}" if isinstance(v, float) else f"{k}={v}" for k, v in metrics.items()))
         if out is not None:
-            out.write_text(
-                json.dumps({"benchmark": "msrvtt-1k-A", "task": "text-to-video", **metrics}, indent=2) + "\n"
-            )
+            benchmark, task = {"msrvtt": ("msrvtt-1k-A", "text-to-video"), "videos": (args.queries, "video-to-video")}[
+                args.eval
+            ]
+            out.write_text(json.dumps({"benchmark": benchmark, "task": task, **metrics}, indent=2) + "\n")
         return 0
 
     if args.text is not None:
@@ -94,3 +105,26 @@ def retrieve_main(argv: Sequence[str]) -> int:
     for rank, (name, score) in enumerate(index.rank(query, args.top_k), start=1):
         print(f"{rank:>3}  {score:+.4f}  {name}")
     return 0
+
+
+def _video_to_video(index: object, queries_csv: str) -> dict[str, float]:
+    """Each row of the CSV: a fitted video (run folder or checkpoint) and the indexed video it should find."""
+    import csv
+
+    import torch
+
+    from inrzoo.models.loading import load_video_inr
+    from inrzoo.retrieval.evaluate import evaluate_video_to_video
+    from inrzoo.retrieval.pooling import pool_frames
+
+    path = Path(queries_csv)
+    if not path.is_file():
+        raise InrzooError(f"query file {path} does not exist; give a CSV with columns query,video_id")
+    with path.open(newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    if not rows or not {"query", "video_id"} <= set(rows[0]):
+        raise InrzooError(f"{path} needs the columns query,video_id (a fitted run and the video it should find)")
+    embeddings = [
+        pool_frames(load_video_inr(row["query"]).aligned_embeddings().detach().cpu(), index.pooling) for row in rows
+    ]
+    return evaluate_video_to_video(index, torch.stack(embeddings), [row["video_id"] for row in rows])

@@ -1,0 +1,87 @@
+"""Entropy coding of quantised symbols with constriction's ANS coder.
+
+Each tensor is coded with whichever probability model gives the smallest total (model
+parameters included): a quantised Gaussian or Laplace (2 floats), or the tensor's own
+histogram (one count per symbol in its used range).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+
+@dataclass
+class CodedSymbols:
+    coder: str  # "gaussian" | "laplace" | "histogram" | "constant"
+    params: dict[str, Any]  # small numbers, stored in the header
+    table: bytes  # histogram counts (empty for parametric models)
+    data: bytes  # ANS words
+
+    @property
+    def size(self) -> int:
+        return len(self.table) + len(self.data) + 8 * (self.coder in {"gaussian", "laplace"})
+
+
+def _model(coder: str, bits: int, params: dict[str, Any], table: bytes) -> tuple[Any, tuple[Any, ...]]:
+    import constriction
+
+    top = 2**bits - 1
+    models = constriction.stream.model
+    if coder == "gaussian":
+        return models.QuantizedGaussian(0, top, params["mean"], params["std"]), ()
+    if coder == "laplace":
+        return models.QuantizedLaplace(0, top, params["mean"], params["scale"]), ()
+    counts = np.frombuffer(table, dtype=np.uint32).astype(np.float64)
+    return models.Categorical(counts / counts.sum(), perfect=False), ()
+
+
+def _encode(symbols: np.ndarray, coder: str, bits: int, params: dict[str, Any], table: bytes) -> bytes:
+    import constriction
+
+    model, _ = _model(coder, bits, params, table)
+    offset = params.get("offset", 0)
+    ans = constriction.stream.stack.AnsCoder()
+    ans.encode_reverse((symbols - offset).astype(np.int32), model)
+    return ans.get_compressed().astype("<u4").tobytes()
+
+
+def encode_symbols(symbols: np.ndarray, bits: int) -> CodedSymbols:
+    """Code a flat int array of symbols in ``[0, 2^bits)`` with the cheapest model."""
+    symbols = symbols.astype(np.int64).ravel()
+    if symbols.size == 0 or symbols.min() == symbols.max():
+        # One value repeated (a constant or pruned-away tensor): nothing to code but the value.
+        return CodedSymbols("constant", {"value": int(symbols[0]) if symbols.size else 0}, b"", b"")
+    mean = float(symbols.mean()) if symbols.size else 0.0
+    spread = float(symbols.std()) if symbols.size else 1.0
+    candidates: list[tuple[str, dict[str, Any], bytes]] = [
+        ("gaussian", {"mean": mean, "std": max(spread, 0.3)}, b""),
+        (
+            "laplace",
+            {"mean": mean, "scale": max(float(np.abs(symbols - mean).mean()) if symbols.size else 1.0, 0.3)},
+            b"",
+        ),
+    ]
+    low, high = (int(symbols.min()), int(symbols.max())) if symbols.size else (0, 0)
+    counts = np.bincount(symbols - low, minlength=high - low + 1).astype("<u4")
+    candidates.append(("histogram", {"offset": low}, counts.tobytes()))
+    best: CodedSymbols | None = None
+    for coder, params, table in candidates:
+        coded = CodedSymbols(coder, params, table, _encode(symbols, coder, bits, params, table))
+        if best is None or coded.size < best.size:
+            best = coded
+    assert best is not None
+    return best
+
+
+def decode_symbols(coded: CodedSymbols, bits: int, count: int) -> np.ndarray:
+    import constriction
+
+    if coded.coder == "constant":
+        return np.full(count, coded.params["value"], dtype=np.int64)
+    model, _ = _model(coded.coder, bits, coded.params, coded.table)
+    words = np.frombuffer(coded.data, dtype="<u4").astype(np.uint32)
+    ans = constriction.stream.stack.AnsCoder(words)
+    return ans.decode(model, count).astype(np.int64) + coded.params.get("offset", 0)
