@@ -211,3 +211,39 @@ def test_pruning_zeroes_the_smallest() -> None:
 def test_settings_errors() -> None:
     with pytest.raises(InrzooError, match="latent-bits"):
         CompressionSettings(latent_bits=40)
+
+
+# -- the quality stage ------------------------------------------------------------------------------
+def test_quantisation_aware_fine_tuning_beats_plain_quantisation(fitted: SimpleNamespace) -> None:
+    plain = compress_run(fitted.run, fitted.root / "q4.inrz", weight_bits=4, latent_bits=4)
+    tuned = compress_run(
+        fitted.run, fitted.root / "q4_qat.inrz", weight_bits=4, latent_bits=4, qat_epochs=15, qat_learning_rate=2e-3,
+        stage_dir=fitted.root / "stage_q4", accelerator="cpu",
+    )  # fmt: skip
+    assert tuned["psnr"] > plain["psnr"] + 0.3, (tuned["psnr"], plain["psnr"])
+    assert (fitted.root / "stage_q4" / "checkpoints" / "last.ckpt").is_file()
+
+
+def test_the_quality_stage_is_resumable_and_never_overwritten(fitted: SimpleNamespace, tmp_path: Path, capsys) -> None:  # noqa: ANN001
+    stage = tmp_path / "stage"
+    common = ["compress", str(fitted.run), "--prune", "0.3", "--stage-dir", str(stage), "--accelerator", "cpu"]
+    assert run([*common, "-o", str(tmp_path / "a.inrz"), "--qat-epochs", "2"]) == 0
+    first = torch.load(stage / "checkpoints" / "last.ckpt", weights_only=True)
+    assert first["epoch"] == 1  # 0-based: two epochs done
+    # The same stage again without --resume is refused; with it, the stage continues to 4 epochs.
+    assert run([*common, "-o", str(tmp_path / "b.inrz"), "--qat-epochs", "4"]) == 2
+    assert "--resume" in error_line(capsys)
+    assert run([*common, "-o", str(tmp_path / "b.inrz"), "--qat-epochs", "4", "--resume"]) == 0
+    second = torch.load(stage / "checkpoints" / "last.ckpt", weights_only=True)
+    assert second["epoch"] == 3 and second["global_step"] > first["global_step"]
+    # Pruned entries stayed pruned through fine-tuning.
+    weight = second["state_dict"]["backbone.blocks.0.conv.weight"]
+    assert (weight == 0).float().mean() >= 0.29
+
+
+def test_compress_options_from_yaml(fitted: SimpleNamespace, tmp_path: Path) -> None:
+    config = tmp_path / "compress.yaml"
+    config.write_text(f"run: {fitted.run}\noutput: {tmp_path / 'y.inrz'}\nweight_bits: 6\nlatent_bits: 5\n")
+    assert run(["compress", "--config", str(config)]) == 0
+    stream = Bitstream.read(tmp_path / "y.inrz")
+    assert stream.header["settings"]["weight_bits"] == 6 and stream.header["settings"]["latent_bits"] == 5

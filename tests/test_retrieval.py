@@ -164,6 +164,17 @@ def test_index_and_query_by_video_and_text(aligned_runs: dict[str, Path], tmp_pa
     assert ranked == ["negative", "shapes"]
     assert run(["retrieve", "--index", str(index_dir), "--text", "a red disc on a gradient", "--top_k", "1"]) == 0
     assert len(capsys.readouterr().out.splitlines()) == 1
+    # A compressed file serves as the query too (it keeps the alignment head unless told not to).
+    inrz = tmp_path / "negative.inrz"
+    assert run(["compress", str(aligned_runs["negative"]), "-o", str(inrz)]) == 0
+    capsys.readouterr()
+    assert run(["retrieve", "--index", str(index_dir), "--video", str(inrz)]) == 0
+    assert [line.split()[-1] for line in capsys.readouterr().out.splitlines()] == ["negative", "shapes"]
+    dropped = tmp_path / "dropped.inrz"
+    assert run(["compress", str(aligned_runs["negative"]), "-o", str(dropped), "--drop-alignment"]) == 0
+    assert dropped.stat().st_size < inrz.stat().st_size
+    assert run(["retrieve", "--index", str(index_dir), "--video", str(dropped)]) == 2
+    assert "holds no alignment" in error_line(capsys)
     # Indexing into the same folder again never overwrites it.
     assert run(["index", str(aligned_runs["shapes"]), "--out", str(index_dir)]) == 2
     assert "already holds an index" in error_line(capsys)

@@ -52,6 +52,7 @@ def compress_main(argv: Sequence[str]) -> int:
     from inrzoo.compression.pipeline import compress_run
 
     parser = _parser("inrzoo compress", "Write a fitted video as one .inrz file (quantised, entropy-coded).", argv)
+    parser.add_argument("--config", action="config", help="a YAML file with any of these options (run, output, ...)")
     parser.add_argument("run", help="a run folder or .ckpt written by `inrzoo fit`")
     parser.add_argument("-o", "--output", required=True, help="the .inrz file to write")
     parser.add_argument("--weight-bits", "--weight_bits", type=int, default=8, dest="weight_bits")
@@ -62,10 +63,21 @@ def compress_main(argv: Sequence[str]) -> int:
         help="leave out the alignment head (smaller; the file then cannot serve retrieval)",
     )  # fmt: skip
     parser.add_argument("--overwrite", action="store_true", help="replace an existing output file")
+    parser.add_argument(
+        "--qat-epochs", "--qat_epochs", type=int, default=0, dest="qat_epochs",
+        help="quantisation-aware fine-tuning epochs before writing (0: none)",
+    )  # fmt: skip
+    parser.add_argument("--qat-lr", "--qat_lr", type=float, default=None, dest="qat_lr",
+                        help="its learning rate (default: the model's / 10)")  # fmt: skip
+    parser.add_argument("--stage-dir", "--stage_dir", default=None, dest="stage_dir",
+                        help="its checkpoints and logs (default: RUN/compress_stage)")  # fmt: skip
+    parser.add_argument("--resume", action="store_true", help="continue a stopped fine-tuning stage")
+    parser.add_argument("--accelerator", default="auto", help="Lightning accelerator of the fine-tuning stage")
     args = parser.parse_args(list(argv))
     report = compress_run(
         args.run, args.output, weight_bits=args.weight_bits, latent_bits=args.latent_bits, prune=args.prune,
-        keep_alignment=not args.drop_alignment, overwrite=args.overwrite,
+        keep_alignment=not args.drop_alignment, overwrite=args.overwrite, qat_epochs=args.qat_epochs,
+        qat_learning_rate=args.qat_lr, stage_dir=args.stage_dir, resume=args.resume, accelerator=args.accelerator,
     )  # fmt: skip
     print(_format_report(report))
     return 0

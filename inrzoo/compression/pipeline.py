@@ -42,6 +42,49 @@ def _source_frames(datamodule_config: dict[str, Any] | None) -> tuple[Tensor | N
         return None, None, f"quality not measured: the source video is not readable ({err})"
 
 
+def quality_stage(
+    model: torch.nn.Module,
+    datamodule_config: dict[str, Any] | None,
+    settings: CompressionSettings,
+    epochs: int,
+    stage_dir: Path,
+    learning_rate: float | None,
+    resume: bool,
+    accelerator: str = "auto",
+) -> torch.nn.Module:
+    """Prune + quantisation-aware fine-tuning as a Lightning fit with its own checkpoints in ``stage_dir``.
+
+    A stopped stage continues from ``stage_dir/checkpoints/last.ckpt`` with ``resume``; without it an
+    existing stage is never overwritten.
+    """
+    import lightning.pytorch as pl
+    from lightning.pytorch.callbacks import ModelCheckpoint
+    from lightning.pytorch.loggers import TensorBoardLogger
+
+    from inrzoo.compression.qat import QuantizationAwareTraining
+    from inrzoo.data import VideoDataModule
+
+    last = stage_dir / "checkpoints" / "last.ckpt"
+    if stage_dir.exists() and any(stage_dir.iterdir()) and not resume:
+        raise InrzooError(
+            f"{stage_dir} already holds a quality stage; pass --resume to continue it, or --stage-dir elsewhere"
+        )
+    if not datamodule_config:
+        raise InrzooError("quantisation-aware fine-tuning needs the run's video, and the checkpoint records no data")
+    dm = VideoDataModule(**{k: v for k, v in datamodule_config.items() if not k.startswith("_")})
+    model.learning_rate = learning_rate if learning_rate is not None else model.learning_rate * 0.1
+    model.lr_schedule = "steps"
+    qat = QuantizationAwareTraining(settings.weight_bits, settings.latent_bits, settings.prune)
+    trainer = pl.Trainer(
+        accelerator=accelerator, max_epochs=epochs, default_root_dir=str(stage_dir),
+        logger=TensorBoardLogger(str(stage_dir), name="", version=""),
+        callbacks=[qat, ModelCheckpoint(dirpath=str(stage_dir / "checkpoints"), save_last=True)],
+        check_val_every_n_epoch=max(1, epochs), enable_model_summary=False,
+    )  # fmt: skip
+    trainer.fit(model, datamodule=dm, ckpt_path=str(last) if resume and last.is_file() else None)
+    return model.eval()
+
+
 def compress_run(
     run: str | Path,
     output: str | Path,
@@ -50,12 +93,23 @@ def compress_run(
     prune: float = 0.0,
     keep_alignment: bool = True,
     overwrite: bool = False,
+    qat_epochs: int = 0,
+    qat_learning_rate: float | None = None,
+    stage_dir: str | Path | None = None,
+    resume: bool = False,
+    accelerator: str = "auto",
 ) -> dict[str, Any]:
-    """Write ``run``'s model as a .inrz file; report its size and the quality of decoding *that file*."""
+    """Write ``run``'s model as a .inrz file; report its size and the quality of decoding *that file*.
+
+    With ``qat_epochs`` > 0 the model is first fine-tuned under the file's pruning and quantisation
+    (:func:`quality_stage`, checkpoints in ``stage_dir``, default ``RUN/compress_stage``).
+    """
     from inrzoo.evaluation import score_frames
     from inrzoo.models.loading import find_checkpoint, load_video_inr
 
     settings = CompressionSettings(weight_bits, latent_bits, prune, keep_alignment)
+    if qat_epochs < 0:
+        raise InrzooError(f"--qat-epochs must be >= 0, got {qat_epochs}")
     output = claim_output(output, overwrite)  # refuse before any work
     checkpoint = find_checkpoint(run)
     saved = torch.load(checkpoint, map_location="cpu", weights_only=True)
@@ -65,6 +119,12 @@ def compress_run(
             f"{checkpoint} does not record its model config; compress a checkpoint written by `inrzoo fit`"
         )
     model = load_video_inr(checkpoint)
+    if qat_epochs:
+        default_stage = (Path(run) if Path(run).is_dir() else checkpoint.parent.parent) / "compress_stage"
+        model = quality_stage(
+            model, saved.get("datamodule_hyper_parameters"), settings, qat_epochs,
+            Path(stage_dir) if stage_dir else default_stage, qat_learning_rate, resume, accelerator,
+        )  # fmt: skip
     frames, fps, note = _source_frames(saved.get("datamodule_hyper_parameters"))
     height, width = model.frame_size
     num_frames = model.latents.num_frames
@@ -81,7 +141,7 @@ def compress_run(
             os.unlink(tmp)
     report: dict[str, Any] = {
         "path": str(output), "bytes": size, "bpp": size * 8 / (num_frames * height * width),
-        "frames": num_frames, "height": height, "width": width, "settings": asdict(settings),
+        "frames": num_frames, "height": height, "width": width, "settings": asdict(settings), "qat_epochs": qat_epochs,
     }  # fmt: skip
     if frames is None:
         report["note"] = note

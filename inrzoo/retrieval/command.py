@@ -34,7 +34,9 @@ def index_main(argv: Sequence[str]) -> int:
         "Build a retrieval index from fitted videos (their aligned latents only; pixels are never read).",
         argv,
     )
-    parser.add_argument("checkpoints", nargs="+", help="checkpoints (.ckpt) or run folders of aligned fits")
+    parser.add_argument(
+        "checkpoints", nargs="+", help="run folders, checkpoints (.ckpt) or .inrz files of aligned fits"
+    )
     parser.add_argument("--out", required=True, help="folder for index.json + embeddings.safetensors")
     parser.add_argument("--pooling", choices=["mean", "attention"], default="mean", help="video embedding pooling")
     parser.add_argument("--overwrite", action="store_true", help="replace an existing index in --out")
@@ -58,7 +60,7 @@ def retrieve_main(argv: Sequence[str]) -> int:
     parser = _parser("inrzoo retrieve", "Rank the indexed videos for a text or a video query, or evaluate.", argv)
     parser.add_argument("--index", required=True, help="a folder written by `inrzoo index`")
     parser.add_argument("--text", default=None, help="a text query (needs an image-text teacher such as open-clip)")
-    parser.add_argument("--video", default=None, help="a fitted video (checkpoint or run folder) as the query")
+    parser.add_argument("--video", default=None, help="a fitted video (run folder, checkpoint or .inrz) as the query")
     parser.add_argument("--top_k", type=int, default=10, help="how many videos to print")
     parser.add_argument("--pooling", choices=["mean", "attention"], default=None, help="override the index's pooling")
     parser.add_argument(
@@ -98,9 +100,11 @@ def retrieve_main(argv: Sequence[str]) -> int:
     if args.text is not None:
         query = teacher_from_config(index.teacher).encode_text([args.text])[0].cpu()
     else:
-        from inrzoo.models.loading import load_video_inr
+        from inrzoo.retrieval.index import load_fitted
 
-        model = load_video_inr(args.video)
+        model = load_fitted(args.video)[0]
+        if model.alignment is None:
+            raise InrzooError(f"{args.video} holds no alignment, so it has no embedding to query with")
         query = pool_frames(model.aligned_embeddings().detach().cpu(), index.pooling)
     for rank, (name, score) in enumerate(index.rank(query, args.top_k), start=1):
         print(f"{rank:>3}  {score:+.4f}  {name}")

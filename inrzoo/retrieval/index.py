@@ -135,19 +135,34 @@ def teacher_config_of(checkpoint: str | Path) -> dict[str, Any] | None:
     return json.loads(json.dumps(teacher, default=str)) if isinstance(teacher, dict) else None
 
 
-def build_index(checkpoints: Sequence[str | Path], pooling: Pooling = "mean") -> RetrievalIndex:
-    """Load each fitted model, keep its aligned latents (one row per frame), pool them per video."""
+def load_fitted(path: str | Path) -> tuple[Any, dict[str, Any] | None, str]:
+    """(model, teacher config, default name) of a run folder, a checkpoint or a ``.inrz`` file."""
     from inrzoo.models.loading import find_checkpoint, load_video_inr
 
+    if str(path).endswith(".inrz"):
+        from inrzoo.compression import Bitstream, decode_model
+
+        stream = Bitstream.read(path)
+        alignment = stream.header["model"].get("alignment") or {}
+        teacher = alignment.get("teacher") if isinstance(alignment, dict) else None
+        return decode_model(stream), teacher, Path(path).stem
+    checkpoint = find_checkpoint(path)
+    return load_video_inr(checkpoint), teacher_config_of(checkpoint), checkpoint.parent.parent.name
+
+
+def build_index(checkpoints: Sequence[str | Path], pooling: Pooling = "mean") -> RetrievalIndex:
+    """Load each fitted model (run, checkpoint or .inrz), keep its aligned latents, pool them per video."""
     if not checkpoints:
         raise InrzooError("give at least one checkpoint or run folder to index")
     entries: list[VideoEntry] = []
     teacher: dict[str, Any] | None = None
     for i, path in enumerate(checkpoints):
-        model = load_video_inr(path)
+        model, config, default_name = load_fitted(path)
         if model.alignment is None:
-            raise InrzooError(f"{path} was fitted without alignment; fit it with model.init_args.alignment set")
-        config = teacher_config_of(find_checkpoint(path))
+            raise InrzooError(
+                f"{path} holds no alignment (fitted without it, or compressed with --drop-alignment); "
+                "fit it with model.init_args.alignment set"
+            )
         if i == 0:
             teacher = config
         elif config != teacher:
@@ -157,6 +172,6 @@ def build_index(checkpoints: Sequence[str | Path], pooling: Pooling = "mean") ->
             )
         with torch.no_grad():
             frames = model.aligned_embeddings().cpu()
-        name = model.hparams.get("video_name") or Path(find_checkpoint(path)).parent.parent.name
+        name = model.video_name or default_name
         entries.append(VideoEntry(str(name), str(path), frames))
     return RetrievalIndex(entries, teacher, pooling)

@@ -1,0 +1,213 @@
+"""Rate-distortion of real .inrz files against x264 / x265 / AV1 on the same frames, in one run.
+
+Fits nerv-conv + the gated low-rank head (the cpu-tier matrix's best) at several parameter budgets
+for the same wall clock each, writes every fit as .inrz files at several bit depths (``inrzoo
+compress``: bpp = file bytes x 8 / (T x H x W), PSNR of decoding that file alone), encodes the
+same frames with x264/x265 (-preset veryslow) and SVT-AV1 over a CRF sweep, and reports the
+Bjontegaard delta rate (PSNR) of each inrzoo curve against x264 and x265, plus decode frames/s of
+inrzoo and of ffmpeg (torchcodec) at similar PSNR. Writes JSON and an RD plot.
+
+    .venv/bin/python benchmarks/rate_distortion.py --out benchmarks/results/rate_distortion_cpu.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import tempfile
+import time
+import warnings
+from pathlib import Path
+from typing import Any
+
+from inrzoo.baselines import encode_with_ffmpeg, ffmpeg_version
+from inrzoo.bench.environment import git_commit, hardware, versions
+from inrzoo.bench.sizing import size_to_budget
+from inrzoo.cli import main as inrzoo_main
+from inrzoo.compression import compress_run
+from inrzoo.data import VideoDataModule
+from inrzoo.io.files import claim_output
+
+REPO = Path(__file__).resolve().parent.parent
+VIDEO, RESIZE = "sample:bunny", (180, 320)
+BUDGETS = (100_000, 200_000, 400_000)
+BIT_DEPTHS = ((5, 5), (6, 6), (8, 6))  # (weight bits, latent bits)
+CODECS = {"x264": ("libx264", "veryslow"), "x265": ("libx265", "veryslow"), "av1": ("libsvtav1", "4")}
+CRFS = {"x264": (26, 30, 34, 38, 42, 46, 51), "x265": (26, 30, 34, 38, 42, 46, 51), "av1": (35, 42, 49, 56, 63)}
+
+
+def fit(budget: int, seconds: float, root: Path, num_frames: int) -> Path:
+    sized = size_to_budget("nerv-conv", budget, num_frames, RESIZE, hypernet="lowrank-gate")
+    kw = sized.backbone_kwargs
+    args = [
+        "fit",
+        "--config",
+        str(REPO / "configs" / "quickstart.yaml"),
+        f"--model.init_args.backbone.init_args.channels={list(kw['channels'])}",
+        f"--model.init_args.backbone.init_args.stem_channels={kw['stem_channels']}",
+        "--model.init_args.hypernet=LowRankGateHyperHead",
+        "--model.init_args.hypernet.init_args.hidden=32",
+        "--model.init_args.learning_rate=0.01",
+        f"--trainer.max_time=00:00:{int(seconds) // 60:02d}:{int(seconds) % 60:02d}",
+        "--trainer.max_epochs=100000",
+        "--trainer.check_val_every_n_epoch=100000",
+        "--trainer.enable_progress_bar=false",
+        f"--trainer.logger.init_args.save_dir={root}",
+        f"--trainer.logger.init_args.name=rd_{budget // 1000}k",
+    ]
+    if inrzoo_main(args) != 0:
+        raise RuntimeError(f"fit at {budget} failed")
+    return root / f"rd_{budget // 1000}k" / "version_0"
+
+
+def bd_rate(anchor: list[dict[str, Any]], test: list[dict[str, Any]]) -> float | None:
+    """Bjontegaard delta rate (%) of ``test`` against ``anchor`` in PSNR; None without enough overlap."""
+    import bjontegaard
+
+    a = sorted((r["bpp"], r["psnr"]) for r in anchor)
+    t = sorted((r["bpp"], r["psnr"]) for r in test)
+    try:
+        return float(
+            bjontegaard.bd_rate(
+                [p[0] for p in a],
+                [p[1] for p in a],
+                [p[0] for p in t],
+                [p[1] for p in t],
+                method="pchip",
+                require_matching_points=False,
+                min_overlap=0.0,
+            )
+        )
+    except Exception as err:  # no PSNR overlap
+        print(f"BD-rate not computable: {err}", file=sys.stderr)
+        return None
+
+
+def plot(report: dict[str, Any], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(8, 5.5), dpi=120)
+    for codec in CODECS:
+        pts = sorted((r["bpp"], r["psnr"]) for r in report["codecs"] if r["codec"] == codec)
+        if pts:
+            ax.plot(*zip(*pts, strict=True), "-o", markersize=3, label=f"{codec}")
+    for bits in BIT_DEPTHS:
+        pts = sorted((r["bpp"], r["psnr"]) for r in report["inrzoo"] if (r["weight_bits"], r["latent_bits"]) == bits)
+        ax.plot(*zip(*pts, strict=True), "--s", label=f"inrzoo .inrz w{bits[0]}/l{bits[1]}")
+    ax.set_xscale("log")
+    ax.set_xlabel("bits per pixel (file bytes x 8 / pixels)")
+    ax.set_ylabel("PSNR (dB)")
+    ax.set_title(f"Bunny {RESIZE[0]}x{RESIZE[1]}, {report['frames']} frames: real files")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results" / "rate_distortion_cpu.json")
+    parser.add_argument("--overwrite", action="store_true")
+    parser.add_argument("--fit-seconds", type=float, default=120.0)
+    args = parser.parse_args(argv)
+    out = claim_output(args.out, args.overwrite)
+    plot_path = claim_output(out.with_suffix(".png"), args.overwrite)
+    logging.getLogger("lightning.pytorch").setLevel(logging.WARNING)
+    warnings.filterwarnings("ignore")
+    start = time.perf_counter()
+    dm = VideoDataModule(path=VIDEO, resize=RESIZE)
+    frames = dm.frames
+    work = Path(tempfile.mkdtemp(prefix="inrzoo-rd-"))
+    report: dict[str, Any] = {
+        "name": "rate_distortion",
+        "tier": "cpu",
+        "video": VIDEO,
+        "resolution": list(RESIZE),
+        "frames": int(frames.shape[0]),
+        "fit_seconds": args.fit_seconds,
+        "inrzoo": [],
+        "codecs": [],
+    }
+    for budget in BUDGETS:
+        run_dir = fit(budget, args.fit_seconds, work / "runs", dm.num_frames)
+        for weight_bits, latent_bits in BIT_DEPTHS:
+            result = compress_run(
+                run_dir,
+                work / f"{budget}_{weight_bits}_{latent_bits}.inrz",
+                weight_bits=weight_bits,
+                latent_bits=latent_bits,
+            )
+            record = {
+                "budget": budget,
+                "weight_bits": weight_bits,
+                "latent_bits": latent_bits,
+                "bytes": result["bytes"],
+                "bpp": result["bpp"],
+                "psnr": result["psnr"],
+                "ms_ssim": result["ms_ssim"],
+                "decode_fps": result["decode_fps"],
+            }
+            report["inrzoo"].append(record)
+            print(
+                f"inrzoo {budget // 1000}k w{weight_bits}/l{latent_bits}: {result['bpp']:.4f} bpp, "
+                f"{result['psnr']:.2f} dB, decode {result['decode_fps']:.0f} fps",
+                flush=True,
+            )
+    for codec, (encoder, preset) in CODECS.items():
+        for crf in CRFS[codec]:
+            try:
+                result = encode_with_ffmpeg(frames, work / "codecs", encoder, crf=crf, preset=preset, fps=dm.fps)
+            except Exception as err:  # e.g. an ffmpeg build without this encoder
+                print(f"{codec} crf {crf}: skipped ({err})", file=sys.stderr)
+                break
+            report["codecs"].append(
+                {
+                    "codec": codec,
+                    "crf": crf,
+                    "preset": preset,
+                    "bytes": result.bytes,
+                    "bpp": result.bpp,
+                    "psnr": result.psnr,
+                    "ms_ssim": result.ms_ssim,
+                    "decode_fps": result.decode_fps,
+                }
+            )
+            print(f"{codec} crf {crf}: {result.bpp:.4f} bpp, {result.psnr:.2f} dB", flush=True)
+    report["bd_rate_percent"] = {}
+    for bits in BIT_DEPTHS:
+        curve = [r for r in report["inrzoo"] if (r["weight_bits"], r["latent_bits"]) == bits]
+        for codec in CODECS:
+            anchor = [r for r in report["codecs"] if r["codec"] == codec]
+            if anchor:
+                report["bd_rate_percent"][f"w{bits[0]}l{bits[1]} vs {codec}"] = bd_rate(anchor, curve)
+    best = max(report["inrzoo"], key=lambda r: r["psnr"])
+    report["decode_speed"] = {"inrzoo": {"psnr": best["psnr"], "decode_fps": best["decode_fps"]}}
+    for codec in CODECS:
+        points = [r for r in report["codecs"] if r["codec"] == codec]
+        if points:
+            near = min(points, key=lambda r: abs(r["psnr"] - best["psnr"]))
+            report["decode_speed"][codec] = {"psnr": near["psnr"], "crf": near["crf"], "decode_fps": near["decode_fps"]}
+    commit, dirty = git_commit()
+    report.update(
+        hardware=hardware(),
+        versions=versions(),
+        ffmpeg=ffmpeg_version(),
+        git_commit=commit,
+        git_dirty=dirty,
+        run_seconds=time.perf_counter() - start,
+    )
+    out.write_text(json.dumps(report, indent=2) + "\n")
+    plot(report, plot_path)
+    print(json.dumps({"bd_rate_percent": report["bd_rate_percent"], "decode_speed": report["decode_speed"]}, indent=1))
+    print(f"wrote {out} and {plot_path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
