@@ -62,14 +62,27 @@ def fit(budget: int, seconds: float, root: Path, num_frames: int) -> Path:
     return root / f"rd_{budget // 1000}k" / "version_0"
 
 
+def frontier(points: list[dict[str, Any]]) -> list[tuple[float, float]]:
+    """The (bpp, PSNR) points no cheaper point beats: an RD curve must rise with the rate."""
+    kept: list[tuple[float, float]] = []
+    for bpp, psnr in sorted((r["bpp"], r["psnr"]) for r in points):
+        if not kept or psnr > kept[-1][1]:
+            kept.append((bpp, psnr))
+    return kept
+
+
 def bd_rate(anchor: list[dict[str, Any]], test: list[dict[str, Any]]) -> float | None:
-    """Bjontegaard delta rate (%) of ``test`` against ``anchor`` in PSNR; None without enough overlap."""
+    """Bjontegaard delta rate (%) of ``test`` against ``anchor`` in PSNR, over the PSNR range both cover
+    (each curve reduced to its frontier); None where they do not overlap or a curve has < 2 points."""
+    import math
+
     import bjontegaard
 
-    a = sorted((r["bpp"], r["psnr"]) for r in anchor)
-    t = sorted((r["bpp"], r["psnr"]) for r in test)
+    a, t = frontier(anchor), frontier(test)
+    if len(a) < 2 or len(t) < 2 or min(a[-1][1], t[-1][1]) <= max(a[0][1], t[0][1]):
+        return None
     try:
-        return float(
+        value = float(
             bjontegaard.bd_rate(
                 [p[0] for p in a],
                 [p[1] for p in a],
@@ -80,9 +93,10 @@ def bd_rate(anchor: list[dict[str, Any]], test: list[dict[str, Any]]) -> float |
                 min_overlap=0.0,
             )
         )
-    except Exception as err:  # no PSNR overlap
+    except Exception as err:
         print(f"BD-rate not computable: {err}", file=sys.stderr)
         return None
+    return value if math.isfinite(value) else None
 
 
 def plot(report: dict[str, Any], path: Path) -> None:
@@ -115,7 +129,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results" / "rate_distortion_cpu.json")
     parser.add_argument("--overwrite", action="store_true")
     parser.add_argument("--fit-seconds", type=float, default=120.0)
+    parser.add_argument("--summarize", type=Path, default=None, help="recompute BD-rates of an existing result")
     args = parser.parse_args(argv)
+    if args.summarize is not None:
+        report = json.loads(args.summarize.read_text())
+        summarize(report)
+        args.summarize.write_text(json.dumps(report, indent=2) + "\n")
+        print(json.dumps(report["bd_rate_percent"], indent=1))
+        return 0
     out = claim_output(args.out, args.overwrite)
     plot_path = claim_output(out.with_suffix(".png"), args.overwrite)
     logging.getLogger("lightning.pytorch").setLevel(logging.WARNING)
@@ -179,20 +200,7 @@ def main(argv: list[str] | None = None) -> int:
                 }
             )
             print(f"{codec} crf {crf}: {result.bpp:.4f} bpp, {result.psnr:.2f} dB", flush=True)
-    report["bd_rate_percent"] = {}
-    for bits in BIT_DEPTHS:
-        curve = [r for r in report["inrzoo"] if (r["weight_bits"], r["latent_bits"]) == bits]
-        for codec in CODECS:
-            anchor = [r for r in report["codecs"] if r["codec"] == codec]
-            if anchor:
-                report["bd_rate_percent"][f"w{bits[0]}l{bits[1]} vs {codec}"] = bd_rate(anchor, curve)
-    best = max(report["inrzoo"], key=lambda r: r["psnr"])
-    report["decode_speed"] = {"inrzoo": {"psnr": best["psnr"], "decode_fps": best["decode_fps"]}}
-    for codec in CODECS:
-        points = [r for r in report["codecs"] if r["codec"] == codec]
-        if points:
-            near = min(points, key=lambda r: abs(r["psnr"] - best["psnr"]))
-            report["decode_speed"][codec] = {"psnr": near["psnr"], "crf": near["crf"], "decode_fps": near["decode_fps"]}
+    summarize(report)
     commit, dirty = git_commit()
     report.update(
         hardware=hardware(),
@@ -207,6 +215,28 @@ def main(argv: list[str] | None = None) -> int:
     print(json.dumps({"bd_rate_percent": report["bd_rate_percent"], "decode_speed": report["decode_speed"]}, indent=1))
     print(f"wrote {out} and {plot_path}")
     return 0
+
+
+def summarize(report: dict[str, Any]) -> None:
+    """BD-rates of every inrzoo curve (each bit depth, and all files together) and decode speeds."""
+    report["bd_rate_percent"] = {}
+    curves = {
+        f"w{b[0]}l{b[1]}": [r for r in report["inrzoo"] if (r["weight_bits"], r["latent_bits"]) == b]
+        for b in BIT_DEPTHS
+    }
+    curves["all files"] = report["inrzoo"]
+    for label, curve in curves.items():
+        for codec in CODECS:
+            anchor = [r for r in report["codecs"] if r["codec"] == codec]
+            if anchor:
+                report["bd_rate_percent"][f"{label} vs {codec}"] = bd_rate(anchor, curve)
+    best = max(report["inrzoo"], key=lambda r: r["psnr"])
+    report["decode_speed"] = {"inrzoo": {"psnr": best["psnr"], "decode_fps": best["decode_fps"]}}
+    for codec in CODECS:
+        points = [r for r in report["codecs"] if r["codec"] == codec]
+        if points:
+            near = min(points, key=lambda r: abs(r["psnr"] - best["psnr"]))
+            report["decode_speed"][codec] = {"psnr": near["psnr"], "crf": near["crf"], "decode_fps": near["decode_fps"]}
 
 
 if __name__ == "__main__":

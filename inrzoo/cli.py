@@ -21,6 +21,10 @@ INRZOO_COMMANDS = {
     "retrieve": "query a retrieval index by text or video, or evaluate it (`inrzoo retrieve --help`)",
     "compress": "write a fitted run as one .inrz file (`inrzoo compress --help`)",
     "decompress": "decode a .inrz file to mp4 or PNG frames (`inrzoo decompress --help`)",
+    "interpolate": "write the video at a multiple of its frame rate (`inrzoo interpolate --help`)",
+    "upscale": "write the video at a higher resolution (`inrzoo upscale --help`)",
+    "eval-interpolation": "score held-out frames against neighbour averaging and minterpolate",
+    "eval-sr": "score super-resolution against real frames, bicubic and lanczos",
 }
 
 
@@ -122,6 +126,16 @@ def main(args: Sequence[str] | None = None) -> int:
             from inrzoo.compression.command import compress_main, decompress_main
 
             return (compress_main if argv[0] == "compress" else decompress_main)(argv[1:])
+        if argv[:1] and argv[0] in {"interpolate", "upscale", "eval-interpolation", "eval-sr"}:
+            from inrzoo.tasks import command as task_commands
+
+            entry = {
+                "interpolate": task_commands.interpolate_main,
+                "upscale": task_commands.upscale_main,
+                "eval-interpolation": task_commands.eval_interpolation_main,
+                "eval-sr": task_commands.eval_sr_main,
+            }[argv[0]]
+            return entry(argv[1:])
         if argv[:1] in (["index"], ["retrieve"]):
             from inrzoo.retrieval.command import index_main, retrieve_main
 

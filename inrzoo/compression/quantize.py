@@ -55,20 +55,27 @@ def quantize(tensor: Tensor, bits: int, axis: int | None) -> QuantizedTensor:
     return QuantizedTensor(symbols.to(torch.int32), low.contiguous(), step.contiguous(), bits, axis)
 
 
-def candidate_axes(tensor: Tensor) -> list[int | None]:
-    """Per tensor, and per channel along the first and the last axis when they have several slices."""
+#: Per-channel groups are allowed while their (low, step) pairs cost at most this share of the
+#: tensor's raw symbol bits: a bias quantised per element would be lossless and cost 64 bits each.
+MAX_GROUP_OVERHEAD = 1 / 8
+
+
+def candidate_axes(tensor: Tensor, bits: int = 8) -> list[int | None]:
+    """Per tensor, and per channel along the first or last axis where the groups' overhead stays small."""
+    budget = MAX_GROUP_OVERHEAD * tensor.numel() * bits / 64  # how many (low, step) float32 pairs are affordable
     axes: list[int | None] = [None]
-    if tensor.dim() >= 1 and tensor.shape[0] > 1:
-        axes.append(0)
-    if tensor.dim() >= 2 and tensor.shape[-1] > 1:
-        axes.append(tensor.dim() - 1)
+    if tensor.dim() >= 2:
+        for axis in (0, tensor.dim() - 1):
+            if 1 < tensor.shape[axis] <= budget:
+                axes.append(axis)
     return axes
 
 
 def best_quantization(tensor: Tensor, bits: int) -> QuantizedTensor:
-    """The candidate with the lowest squared error (ties: the fewest groups, the least overhead)."""
+    """The affordable candidate (:func:`candidate_axes`) with the lowest squared error
+    (ties: the fewest groups)."""
     best: tuple[float, int, QuantizedTensor] | None = None
-    for axis in candidate_axes(tensor):
+    for axis in candidate_axes(tensor, bits):
         q = quantize(tensor, bits, axis)
         error = float(((q.dequantize() - tensor.detach().float().cpu()) ** 2).sum())
         key = (error, q.low.numel())

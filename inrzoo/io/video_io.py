@@ -55,7 +55,12 @@ def write_comparison_png(
     ground_truth: Tensor, reconstruction: Tensor, path: str | Path, overwrite: bool = False
 ) -> Path:
     """Rows of [ground truth | reconstruction] for a few frames; inputs (N, 3, H, W) in [0, 1]."""
+    return write_side_by_side_png([ground_truth, reconstruction], path, overwrite)
+
+
+def write_side_by_side_png(columns: list[Tensor], path: str | Path, overwrite: bool = False) -> Path:
+    """One row per frame, the columns side by side (e.g. ground truth | baseline | inrzoo); (N, 3, H, W) in [0, 1]."""
     path = claim_output(path, overwrite)
-    pairs = torch.cat([ground_truth, reconstruction], dim=-1)
-    save_image(make_grid(pairs, nrow=1, padding=4, pad_value=1.0), path)
+    rows = torch.cat([c.float().clamp(0, 1) for c in columns], dim=-1)
+    save_image(make_grid(rows, nrow=1, padding=4, pad_value=1.0), path)
     return path

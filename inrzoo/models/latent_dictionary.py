@@ -42,6 +42,12 @@ class LatentDictionary(nn.Module):
     def at_times(self, times: Tensor) -> Tensor:
         """Latents at (possibly fractional) frame times (B,) by linear blending of the
         nearest trained entries on each side; outside the trained range, the nearest one."""
+        left, right, alpha = self.neighbours(times)
+        return torch.lerp(self.weight[left], self.weight[right], alpha[:, None])
+
+    def neighbours(self, times: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+        """For each time: the trained frames on its left and right and its fraction of the way between
+        (an exact hit, or a time beyond the ends, gives the same frame twice and fraction 0)."""
         known = torch.nonzero(self.trained, as_tuple=False).flatten().to(self.weight.device)
         times = times.to(self.weight.device, torch.float32)
         right = torch.searchsorted(known.float(), times).clamp(max=len(known) - 1)
@@ -52,4 +58,4 @@ class LatentDictionary(nn.Module):
         t_left, t_right = known[left].float(), known[right].float()
         span = (t_right - t_left).clamp(min=1e-8)
         alpha = ((times - t_left) / span).clamp(0, 1).where(t_right > t_left, torch.zeros_like(times))
-        return torch.lerp(self.weight[known[left]], self.weight[known[right]], alpha[:, None])
+        return known[left], known[right], alpha

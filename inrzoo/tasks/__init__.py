@@ -1,11 +1,29 @@
-"""Task heads that use a fitted representation; built-ins arrive with their issues."""
+"""Task heads that use a fitted representation: interpolation, super-resolution (and plugins)."""
 
-from inrzoo.registry import Registry
 from inrzoo.tasks.base import TaskHead
+from inrzoo.tasks.interpolation import (
+    LatentInterpolator,
+    LinearInterpolator,
+    SlerpInterpolator,
+    TemporalMLPInterpolator,
+    fit_interpolator,
+)
+from inrzoo.tasks.registry import TASKS, create_task, list_tasks, register_task
+from inrzoo.tasks.super_resolution import BicubicUpsampleSR, CoordinateGridSR, SuperResolutionHead, default_sr_head
 
-TASKS: Registry[TaskHead] = Registry("task", "inrzoo.tasks", TaskHead)
-register_task = TASKS.register
-create_task = TASKS.create
-list_tasks = TASKS.names
-
-__all__ = ["TASKS", "TaskHead", "create_task", "list_tasks", "register_task"]
+__all__ = [
+    "TASKS",
+    "BicubicUpsampleSR",
+    "CoordinateGridSR",
+    "LatentInterpolator",
+    "LinearInterpolator",
+    "SlerpInterpolator",
+    "SuperResolutionHead",
+    "TaskHead",
+    "TemporalMLPInterpolator",
+    "create_task",
+    "default_sr_head",
+    "fit_interpolator",
+    "list_tasks",
+    "register_task",
+]

@@ -1,0 +1,111 @@
+"""Interpolation and super-resolution on Bunny and bikes (cpu tier), with their baselines in the same run.
+
+Interpolation: quickstart model (nerv-conv + FiLM) fitted on the even frames only at 180x320
+(bikes: 136x320) for the same wall clock; every odd frame between two kept ones predicted by each
+interpolator, against neighbour averaging and ffmpeg minterpolate (``inrzoo eval-interpolation``).
+Super-resolution: grid-mlp + FiLM (a coordinate backbone) fitted on the 180x320 (bikes 136x320)
+frames; decoded at 2x and compared with the real 360x640 (bikes 272x640) frames, against bicubic
+and lanczos upscaling of the same 180x320 frames (``inrzoo eval-sr``).
+
+    .venv/bin/python benchmarks/tasks.py --out benchmarks/results/tasks_cpu.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import tempfile
+import time
+import warnings
+from pathlib import Path
+from typing import Any
+
+from inrzoo.bench.environment import git_commit, hardware, versions
+from inrzoo.cli import main as inrzoo_main
+from inrzoo.io.files import claim_output
+
+REPO = Path(__file__).resolve().parent.parent
+VIDEOS = {"bunny": (180, 320), "bikes": (136, 320)}
+
+
+def run(args: list[str]) -> None:
+    status = inrzoo_main(args)
+    if status != 0:
+        raise RuntimeError(f"inrzoo {' '.join(args[:2])} failed with status {status}")
+
+
+def fit(root: Path, name: str, video: str, size: tuple[int, int], seconds: int, extra: list[str]) -> tuple[Path, float]:
+    start = time.perf_counter()
+    run(
+        [
+            "fit",
+            "--config",
+            str(REPO / "configs" / "quickstart.yaml"),
+            f"--data.init_args.path=sample:{video}",
+            f"--data.init_args.resize=[{size[0]},{size[1]}]",
+            f"--trainer.max_time=00:00:{seconds // 60:02d}:{seconds % 60:02d}",
+            "--trainer.max_epochs=100000",
+            "--trainer.check_val_every_n_epoch=100000",
+            "--trainer.enable_progress_bar=false",
+            f"--trainer.logger.init_args.save_dir={root}",
+            f"--trainer.logger.init_args.name={name}",
+            *extra,
+        ]
+    )
+    return root / name / "version_0", time.perf_counter() - start
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results" / "tasks_cpu.json")
+    parser.add_argument("--overwrite", action="store_true")
+    parser.add_argument("--fit-seconds", type=int, default=150)
+    args = parser.parse_args(argv)
+    out = claim_output(args.out, args.overwrite)
+    logging.getLogger("lightning.pytorch").setLevel(logging.WARNING)
+    warnings.filterwarnings("ignore")
+    start = time.perf_counter()
+    work = Path(tempfile.mkdtemp(prefix="inrzoo-tasks-"))
+    report: dict[str, Any] = {"name": "tasks", "tier": "cpu", "fit_seconds": args.fit_seconds, "videos": {}}
+    for video, size in VIDEOS.items():
+        entry: dict[str, Any] = {"size": list(size)}
+        run_dir, seconds = fit(work, f"{video}_even", video, size, args.fit_seconds, ["--data.init_args.train_every=2"])
+        t0 = time.perf_counter()
+        run(["eval-interpolation", str(run_dir), "--out", str(work / f"{video}_interp")])
+        entry["interpolation"] = json.loads((work / f"{video}_interp" / "results.json").read_text())["results"]
+        entry["interpolation_fit_seconds"], entry["interpolation_eval_seconds"] = seconds, time.perf_counter() - t0
+        grid = [
+            "--model.init_args.backbone=GridMLPBackbone",
+            "--model.init_args.backbone.init_args.width=32",
+            "--model.init_args.backbone.init_args.finest_resolution=128",
+            "--data.init_args.batch_size=1",
+            "--model.init_args.learning_rate=0.01",
+        ]
+        run_dir, seconds = fit(work, f"{video}_lowres", video, size, args.fit_seconds, grid)
+        t0 = time.perf_counter()
+        run(["eval-sr", str(run_dir), "--scale", "2", "--out", str(work / f"{video}_sr")])
+        entry["super_resolution"] = json.loads((work / f"{video}_sr" / "results.json").read_text())["results"]
+        entry["sr_fit_seconds"], entry["sr_eval_seconds"] = seconds, time.perf_counter() - t0
+        report["videos"][video] = entry
+        (out.parent / f"tasks_{video}_interpolation.png").write_bytes(
+            (work / f"{video}_interp" / "comparison.png").read_bytes()
+        )
+        (out.parent / f"tasks_{video}_sr.png").write_bytes((work / f"{video}_sr" / "comparison.png").read_bytes())
+    commit, dirty = git_commit()
+    report.update(
+        hardware=hardware(),
+        versions=versions(),
+        git_commit=commit,
+        git_dirty=dirty,
+        run_seconds=time.perf_counter() - start,
+    )
+    out.write_text(json.dumps(report, indent=2) + "\n")
+    print(json.dumps(report["videos"], indent=1))
+    print(f"wrote {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,66 @@
+"""Super-resolution: decode a fitted video on a finer pixel grid than it was fitted on."""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from inrzoo.backbones.base import INRBackbone
+from inrzoo.errors import InrzooError
+from inrzoo.tasks.base import TaskHead
+from inrzoo.tasks.registry import register_task
+
+
+class SuperResolutionHead(TaskHead):
+    """Renders frames at any (H, W)."""
+
+    task = "super-resolution"
+
+    @abstractmethod
+    def render(self, model: nn.Module, indices: Tensor, size: tuple[int, int]) -> Tensor:
+        """Frames ``indices`` at ``size`` -> (B, 3, H, W) in [0, 1]."""
+
+
+@register_task("coordinate-grid")
+class CoordinateGridSR(SuperResolutionHead):
+    """Query a coordinate INR at the pixel centres of the finer grid: any scale, integer or not."""
+
+    @classmethod
+    def incompatibility(cls, other: type) -> str | None:
+        if issubclass(other, INRBackbone) and not other.is_coordinate_based:
+            return (
+                "it queries the INR at new coordinates and this backbone renders a fixed pixel grid; "
+                "use the bicubic-upsample head"
+            )
+        return super().incompatibility(other)
+
+    @torch.no_grad()
+    def render(self, model: nn.Module, indices: Tensor, size: tuple[int, int]) -> Tensor:
+        backbone = model.backbone
+        if tuple(backbone.render_size()) != tuple(model.frame_size):
+            raise InrzooError(
+                f"the model renders {backbone.render_size()} and crops to {model.frame_size}: its pixel grid "
+                "does not span the frame, so finer grids would be misplaced; fit with patch_size dividing the frame"
+            )
+        latents = model.latents.at_times(indices.float())
+        params = model.hypernet(latents, backbone.modulated_layers())
+        return backbone.render_at(latents, params, size)
+
+
+@register_task("bicubic-upsample")
+class BicubicUpsampleSR(SuperResolutionHead):
+    """Decode at the fitted size, then bicubic-upsample: the head for backbones with a fixed output grid."""
+
+    @torch.no_grad()
+    def render(self, model: nn.Module, indices: Tensor, size: tuple[int, int]) -> Tensor:
+        frames = model.decode_frames(indices).clamp(0, 1)
+        if tuple(frames.shape[-2:]) == tuple(size):
+            return frames
+        return F.interpolate(frames, size=size, mode="bicubic", align_corners=False).clamp(0, 1)
+
+
+def default_sr_head(model: nn.Module) -> SuperResolutionHead:
+    return CoordinateGridSR() if model.backbone.is_coordinate_based else BicubicUpsampleSR()
