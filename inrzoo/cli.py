@@ -25,13 +25,14 @@ INRZOO_COMMANDS = {
     "upscale": "write the video at a higher resolution (`inrzoo upscale --help`)",
     "eval-interpolation": "score held-out frames against neighbour averaging and minterpolate",
     "eval-sr": "score super-resolution against real frames, bicubic and lanczos",
+    "fit-many": "fit every video of a manifest, resumable (`inrzoo fit-many --help`)",
 }
 
 
 def _build_cli_class():  # noqa: ANN202 - Lightning's CLI is imported lazily (it is slow)
     from lightning.pytorch.cli import LightningArgumentParser, LightningCLI
 
-    from inrzoo.callbacks import FitReport, VideoPredictionWriter
+    from inrzoo.callbacks import DivergenceGuard, FitReport, VideoPredictionWriter
     from inrzoo.cli_errors import condense_parser_error
 
     class InrzooArgumentParser(LightningArgumentParser):
@@ -56,7 +57,10 @@ def _build_cli_class():  # noqa: ANN202 - Lightning's CLI is imported lazily (it
 
         def after_instantiate_classes(self) -> None:
             """Refuse a run folder that already holds a run, before the logger writes anything."""
-            if self.subcommand is None or self.trainer.fast_dev_run:
+            from lightning.pytorch.utilities import rank_zero_only
+
+            # Under DDP the other ranks start while rank 0 writes the run folder: only rank 0 checks.
+            if self.subcommand is None or self.trainer.fast_dev_run or rank_zero_only.rank != 0:
                 return
             run_dir = self.trainer.log_dir
             if run_dir and (Path(run_dir) / "config.yaml").exists():
@@ -74,6 +78,7 @@ def _build_cli_class():  # noqa: ANN202 - Lightning's CLI is imported lazily (it
             parser.link_arguments("data.frame_size", "model.init_args.frame_size", apply_on="instantiate")
             parser.link_arguments("data.video_name", "model.init_args.video_name", apply_on="instantiate")
             parser.add_lightning_class_args(FitReport, "report")
+            parser.add_lightning_class_args(DivergenceGuard, "divergence")
             parser.add_lightning_class_args(VideoPredictionWriter, "predict_writer")
 
     return InrzooCLI
@@ -136,6 +141,10 @@ def main(args: Sequence[str] | None = None) -> int:
                 "eval-sr": task_commands.eval_sr_main,
             }[argv[0]]
             return entry(argv[1:])
+        if argv[:1] == ["fit-many"]:
+            from inrzoo.fleet.command import fit_many_main
+
+            return fit_many_main(argv[1:])
         if argv[:1] in (["index"], ["retrieve"]):
             from inrzoo.retrieval.command import index_main, retrieve_main
 

@@ -52,7 +52,7 @@ def score_frames(decoded: Tensor, ground_truth: Tensor, batch_size: int = 16) ->
     """PSNR/MS-SSIM of uint8 (T, 3, H, W) frames: the one scoring path for inrzoo models and codec baselines."""
     if decoded.shape != ground_truth.shape:
         raise InrzooError(f"decoded video has shape {tuple(decoded.shape)}, expected {tuple(ground_truth.shape)}")
-    metrics = frame_metrics(tuple(ground_truth.shape[-2:]))
+    metrics = frame_metrics(tuple(ground_truth.shape[-2:]), sync_on_compute=False)  # one process scores alone
     for first in range(0, ground_truth.shape[0], batch_size):
         sl = slice(first, first + batch_size)
         metrics.update(decoded[sl].float() / 255, ground_truth[sl].float() / 255)

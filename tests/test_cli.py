@@ -325,6 +325,23 @@ def test_checkpoint_loads_with_weights_only(fitted: SimpleNamespace) -> None:
     assert tuple(checkpoint["state_dict"]["latents.weight"].shape) == (CLIP_FRAMES, 32)
 
 
+def test_a_checkpoint_from_a_newer_inrzoo_is_refused_clearly(
+    fitted: SimpleNamespace, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from inrzoo.errors import InrzooError
+    from inrzoo.models.loading import load_video_inr
+
+    checkpoint = torch.load(fitted.run / "checkpoints" / "last.ckpt", weights_only=True)
+    assert checkpoint["inrzoo_checkpoint_format"] == 1 and checkpoint["inrzoo_version"]
+    checkpoint["inrzoo_checkpoint_format"] = 9
+    future = tmp_path / "future.ckpt"
+    torch.save(checkpoint, future)
+    with pytest.raises(InrzooError, match="checkpoint format 9 .* upgrade inrzoo"):
+        load_video_inr(future)
+    assert run(["compress", str(future), "-o", str(tmp_path / "x.inrz")]) == 2
+    assert "upgrade inrzoo" in error_line(capsys)
+
+
 def test_a_second_fit_gets_a_new_folder(fitted: SimpleNamespace) -> None:
     second = fitted.run.parent / "version_1"
     assert (second / "metrics.json").is_file() and (second / "checkpoints" / "last.ckpt").is_file()

@@ -7,7 +7,6 @@ import time
 from pathlib import Path
 
 import lightning.pytorch as pl
-from lightning.pytorch.utilities import rank_zero_only
 
 from inrzoo.evaluation import ReconstructionResult, evaluate_reconstruction
 from inrzoo.io.files import claim_output
@@ -33,13 +32,13 @@ class FitReport(pl.Callback):
     def on_fit_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         self._fit_start = time.perf_counter()
 
-    @rank_zero_only
     def on_fit_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        # Every rank asks for the folder (under DDP it is a collective); only rank 0 works and writes.
+        run_dir = Path(trainer.log_dir or trainer.default_root_dir)
         datamodule = trainer.datamodule
-        if datamodule is None or not hasattr(datamodule, "frames"):
+        if not trainer.is_global_zero or datamodule is None or not hasattr(datamodule, "frames"):
             return
         train_seconds = time.perf_counter() - self._fit_start
-        run_dir = Path(trainer.log_dir or trainer.default_root_dir)
         ground_truth = datamodule.frames
         result, decoded = evaluate_reconstruction(pl_module, ground_truth)
         record = {**result.as_dict(), "train_seconds": train_seconds, "epochs": trainer.current_epoch}

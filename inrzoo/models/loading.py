@@ -32,6 +32,9 @@ def load_video_inr(path: str | Path, map_location: str = "cpu") -> VideoINR:
     except InrzooError:
         raise
     except Exception as err:
+        cause = err.__cause__ or err.__context__
+        if isinstance(cause, InrzooError):
+            raise cause from err
         raise InrzooError(
             f"cannot load {checkpoint} as an inrzoo model ({type(err).__name__}: {str(err).splitlines()[0][:200]}); "
             "give a checkpoint written by `inrzoo fit`"

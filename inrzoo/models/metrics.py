@@ -25,15 +25,20 @@ def ms_ssim_scales(frame_size: tuple[int, int]) -> int:
     return scales
 
 
-def frame_metrics(frame_size: tuple[int, int], prefix: str = "") -> MetricCollection:
+def frame_metrics(frame_size: tuple[int, int], prefix: str = "", sync_on_compute: bool = True) -> MetricCollection:
     """PSNR averaged over frames (the NeRV-family convention) and MS-SSIM where the frame
-    is large enough (fewer scales, renormalised, for small frames)."""
-    metrics = {"psnr": PeakSignalNoiseRatio(data_range=1.0, dim=(1, 2, 3), reduction="elementwise_mean")}
+    is large enough (fewer scales, renormalised, for small frames).
+
+    ``sync_on_compute=False`` for scores one process computes alone (under DDP, rank 0's report):
+    a reduction across ranks would wait for ranks that are not computing.
+    """
+    common = {"sync_on_compute": sync_on_compute}
+    metrics = {"psnr": PeakSignalNoiseRatio(data_range=1.0, dim=(1, 2, 3), reduction="elementwise_mean", **common)}
     scales = ms_ssim_scales(frame_size)
     if scales >= 1:
         betas = MS_SSIM_BETAS[:scales]
         total = sum(betas)
         metrics["ms_ssim"] = MultiScaleStructuralSimilarityIndexMeasure(
-            data_range=1.0, betas=tuple(b / total for b in betas), normalize="relu"
+            data_range=1.0, betas=tuple(b / total for b in betas), normalize="relu", **common
         )
     return MetricCollection(metrics, prefix=prefix)

@@ -27,6 +27,10 @@ except ImportError:  # pragma: no cover - older Lightning
     _given_hyperparameters = None
 
 
+#: Version of what a checkpoint holds; a checkpoint with a higher one is refused with a clear error.
+CHECKPOINT_FORMAT = 1
+
+
 class VideoINR(pl.LightningModule):
     """A video as per-frame latents decoded by hypernetwork-modulated INR weights.
 
@@ -52,6 +56,8 @@ class VideoINR(pl.LightningModule):
         alignment: align the latents with a frozen teacher's per-frame features (None: off).
             The alignment head is not counted in :meth:`parameter_count`: decoding does not need it.
         video_name: which video this is (linked from the data by the CLI; names it in a retrieval index).
+        compile_backbone: ``torch.compile`` the backbone in place (parameter names, and so checkpoints,
+            are unchanged); worth it on a GPU for long fits.
     """
 
     def __init__(
@@ -70,6 +76,7 @@ class VideoINR(pl.LightningModule):
         num_preview_frames: int = 4,
         alignment: Alignment | None = None,
         video_name: str | None = None,
+        compile_backbone: bool = False,
     ) -> None:
         super().__init__()
         from_cli = _given_hyperparameters is not None and _given_hyperparameters.get() is not None
@@ -90,6 +97,8 @@ class VideoINR(pl.LightningModule):
         self.val_metrics = frame_metrics(self.frame_size, prefix="val/")
         self.test_metrics = frame_metrics(self.frame_size, prefix="test/")
         self.video_name = video_name
+        if compile_backbone:
+            self.backbone.compile()
         self.alignment = alignment
         if alignment is not None:
             # The teacher stays outside the module tree: its weights are never saved or optimised.
@@ -142,6 +151,21 @@ class VideoINR(pl.LightningModule):
         return self.parameter_count() * bits_per_parameter / (self.latents.num_frames * height * width)
 
     # -- Lightning hooks ------------------------------------------------------------------
+    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        from inrzoo import __version__
+
+        checkpoint["inrzoo_checkpoint_format"] = CHECKPOINT_FORMAT
+        checkpoint["inrzoo_version"] = __version__
+
+    def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        found = checkpoint.get("inrzoo_checkpoint_format", CHECKPOINT_FORMAT)
+        if found > CHECKPOINT_FORMAT:
+            raise InrzooError(
+                f"this checkpoint has inrzoo checkpoint format {found} (written by inrzoo "
+                f"{checkpoint.get('inrzoo_version', '?')}); this inrzoo reads format {CHECKPOINT_FORMAT}: "
+                "upgrade inrzoo"
+            )
+
     def setup(self, stage: str) -> None:
         datamodule = getattr(self.trainer, "datamodule", None) if self._trainer is not None else None
         if stage == "fit" and datamodule is not None and hasattr(datamodule, "train_indices"):

@@ -1,0 +1,177 @@
+"""Fit one representation per video of a corpus: in parallel, skipping finished videos, resuming
+interrupted ones from their last checkpoint, with one results table at the end.
+
+Each video is an ordinary ``inrzoo fit`` in its own process (a crash or a kill costs one video,
+not the corpus) writing under ``OUT/<name>/version_N``; ``OUT/<name>/done.json`` marks it finished.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import torch
+
+from inrzoo.fleet.manifest import ManifestEntry, read_manifest
+
+
+@dataclass
+class VideoOutcome:
+    name: str
+    video: str
+    status: str  # done | skipped (already done) | failed
+    run_dir: str | None = None
+    resumed_from: str | None = None
+    psnr: float | None = None
+    ms_ssim: float | None = None
+    params: int | None = None
+    bpp_16bit: float | None = None
+    seconds: float | None = None
+    error: str | None = None
+
+
+def latest_checkpoint(video_dir: Path) -> Path | None:
+    """The newest ``last.ckpt`` of any earlier attempt (a killed fit leaves one per finished epoch)."""
+    candidates = sorted(video_dir.glob("version_*/checkpoints/last.ckpt"), key=lambda p: p.stat().st_mtime)
+    for candidate in reversed(candidates):
+        try:
+            torch.load(candidate, map_location="cpu", weights_only=True)
+            return candidate
+        except Exception:  # a torn file from a kill mid-write: try an older one
+            continue
+    return None
+
+
+def fit_command(entry: ManifestEntry, config: str, out: Path, extra: list[str], resume: Path | None) -> list[str]:
+    command = [
+        sys.executable,
+        "-m",
+        "inrzoo",
+        "fit",
+        "--config",
+        config,
+        f"--data.init_args.path={entry.video}",
+        "--trainer.logger=lightning.pytorch.loggers.TensorBoardLogger",
+        f"--trainer.logger.init_args.save_dir={out / entry.name}",
+        "--trainer.logger.init_args.name=",
+        "--trainer.enable_progress_bar=false",
+        *extra,
+    ]
+    if resume is not None:
+        command.append(f"--ckpt_path={resume}")
+    return command
+
+
+def run_one(entry: ManifestEntry, config: str, out: Path, extra: list[str], env: dict[str, str]) -> VideoOutcome:
+    video_dir = out / entry.name
+    done = video_dir / "done.json"
+    if done.is_file():
+        return VideoOutcome(**{**json.loads(done.read_text()), "status": "skipped"})
+    video_dir.mkdir(parents=True, exist_ok=True)
+    resume = latest_checkpoint(video_dir)
+    before = set(video_dir.glob("version_*"))
+    start = time.perf_counter()
+    with (video_dir / "fit.log").open("a") as log:
+        log.write(f"\n=== {time.strftime('%Y-%m-%d %H:%M:%S')} {'resume from ' + str(resume) if resume else 'start'}\n")
+        log.flush()
+        done_process = subprocess.run(
+            fit_command(entry, config, out, extra, resume), stdout=log, stderr=subprocess.STDOUT, env=env
+        )
+    seconds = time.perf_counter() - start
+    new_runs = sorted(set(video_dir.glob("version_*")) - before)
+    run_dir = new_runs[-1] if new_runs else None
+    if done_process.returncode != 0 or run_dir is None or not (run_dir / "metrics.json").is_file():
+        lines = (video_dir / "fit.log").read_text().strip().splitlines()
+        reason = next((line for line in reversed(lines) if "error" in line.lower()), lines[-1] if lines else "")
+        return VideoOutcome(
+            entry.name,
+            entry.video,
+            "failed",
+            str(run_dir) if run_dir else None,
+            str(resume) if resume else None,
+            seconds=seconds,
+            error=reason[-300:],
+        )
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    outcome = VideoOutcome(
+        entry.name,
+        entry.video,
+        "done",
+        str(run_dir),
+        str(resume) if resume else None,
+        metrics.get("psnr"),
+        metrics.get("ms_ssim"),
+        metrics.get("params"),
+        metrics.get("bpp_16bit"),
+        seconds,
+    )
+    tmp = done.with_suffix(".tmp")
+    tmp.write_text(json.dumps(asdict(outcome), indent=2) + "\n")
+    os.replace(tmp, done)
+    return outcome
+
+
+def worker_env(slot: int, parallel: int, gpus: list[str]) -> dict[str, str]:
+    """One device per worker when there are GPUs; otherwise split the CPU threads."""
+    env = dict(os.environ)
+    if gpus:
+        env["CUDA_VISIBLE_DEVICES"] = gpus[slot % len(gpus)]
+    else:
+        env.setdefault("OMP_NUM_THREADS", str(max(1, (os.cpu_count() or 1) // parallel)))
+    return env
+
+
+def fit_many(
+    manifest: str | Path,
+    config: str,
+    out: str | Path,
+    extra: list[str],
+    parallel: int = 1,
+    gpus: list[str] | None = None,
+) -> list[VideoOutcome]:
+    entries = read_manifest(manifest)
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    gpus = gpus or []
+    with ThreadPoolExecutor(max_workers=parallel) as pool:
+        futures = [
+            pool.submit(run_one, e, config, out, extra, worker_env(i % parallel, parallel, gpus))
+            for i, e in enumerate(entries)
+        ]
+        outcomes = [f.result() for f in futures]
+    write_table(outcomes, out)
+    return outcomes
+
+
+def write_table(outcomes: list[VideoOutcome], out: Path) -> None:
+    """``results.csv`` and ``results.md``, rewritten from every video's state (finished or not)."""
+    fields = list(asdict(outcomes[0]))
+    with (out / "results.csv").open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=fields)
+        writer.writeheader()
+        for outcome in outcomes:
+            writer.writerow(asdict(outcome))
+    lines = [
+        "| video | status | PSNR | MS-SSIM | params | bpp 16-bit | seconds | run |",
+        "|---|---|---:|---:|---:|---:|---:|---|",
+    ]
+    for o in outcomes:
+        cells = [
+            o.name,
+            o.status + (" (resumed)" if o.resumed_from else ""),
+            f"{o.psnr:.2f}" if o.psnr is not None else "",
+            f"{o.ms_ssim:.4f}" if o.ms_ssim is not None else "",
+            f"{o.params:,}" if o.params else "",
+            f"{o.bpp_16bit:.4f}" if o.bpp_16bit else "",
+            f"{o.seconds:.0f}" if o.seconds else "",
+            o.run_dir or (o.error or ""),
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    (out / "results.md").write_text("\n".join(lines) + "\n")

@@ -1,0 +1,99 @@
+"""Divergence: an injected NaN stops the run with the last good weights, or rewinds it with a lower rate."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import lightning.pytorch as pl
+import pytest
+import torch
+from helpers import REPO_ROOT
+from test_cli import error_line, run
+
+from inrzoo.callbacks import DivergenceGuard, TrainingDiverged
+from inrzoo.data import VideoDataModule
+from inrzoo.models import VideoINR
+from inrzoo.testing import tiny_backbone, tiny_hypernet
+
+
+class InjectNaN(pl.Callback):
+    """The fault: at one step, a backbone weight becomes NaN (as an exploding update would leave it)."""
+
+    def __init__(self, step: int) -> None:
+        self.step = step
+
+    def on_train_batch_start(self, trainer, pl_module, batch, batch_idx) -> None:  # noqa: ANN001
+        if trainer.global_step == self.step:
+            with torch.no_grad():
+                next(pl_module.backbone.parameters()).fill_(float("nan"))
+
+
+def _fit(clip: Path, root: Path, guard: DivergenceGuard, steps: int = 40) -> tuple[VideoINR, pl.Trainer]:
+    pl.seed_everything(0, verbose=False)
+    dm = VideoDataModule(path=str(clip), batch_size=2, cache_dir=None)
+    model = VideoINR(
+        backbone=tiny_backbone("nerv-conv"),
+        hypernet=tiny_hypernet("film"),
+        num_frames=dm.num_frames,
+        frame_size=dm.frame_size,
+        learning_rate=5e-3,
+    )
+    trainer = pl.Trainer(
+        accelerator="cpu",
+        max_steps=steps,
+        callbacks=[InjectNaN(15), guard],
+        logger=False,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        default_root_dir=str(root),
+        limit_val_batches=0,
+        num_sanity_val_steps=0,
+    )
+    trainer.fit(model, datamodule=dm)
+    return model, trainer
+
+
+def test_a_nan_stops_the_run_with_the_last_good_weights(shared_clip_path: Path, tmp_path: Path) -> None:
+    message = r"diverged at step 16 \(the loss became nan\); the last good weights \(step 11\) are in .*last_good.ckpt"
+    with pytest.raises(TrainingDiverged, match=message):
+        _fit(shared_clip_path, tmp_path, DivergenceGuard(check_every=5))
+    saved = torch.load(tmp_path / "checkpoints" / "last_good.ckpt", weights_only=True)
+    assert all(torch.isfinite(v).all() for v in saved["state_dict"].values() if v.is_floating_point())
+
+
+def test_restart_rewinds_with_a_lower_learning_rate(shared_clip_path: Path, tmp_path: Path) -> None:
+    guard = DivergenceGuard(check_every=5, action="restart", lr_factor=0.5)
+    model, trainer = _fit(shared_clip_path, tmp_path, guard)
+    assert guard.restarts == 1 and trainer.global_step == 40
+    assert all(torch.isfinite(p).all() for p in model.parameters())
+    assert trainer.lr_scheduler_configs[0].scheduler.base_lrs[0] == pytest.approx(2.5e-3)
+
+
+def test_a_psnr_collapse_is_caught() -> None:
+    guard = DivergenceGuard(psnr_drop_db=10.0)
+
+    class Metrics:
+        callback_metrics = {"train/psnr": torch.tensor(30.0)}
+
+    assert guard._problem(Metrics, {"loss": torch.tensor(0.1)}) is None
+    Metrics.callback_metrics = {"train/psnr": torch.tensor(15.0)}
+    assert "collapsed to 15.00 dB from a best of 30.00 dB" in guard._problem(Metrics, {"loss": torch.tensor(0.1)})
+
+
+def test_the_cli_reports_divergence_in_one_line(clip_path: Path, tmp_path: Path, capsys) -> None:  # noqa: ANN001
+    args = [
+        "fit",
+        "--config",
+        str(REPO_ROOT / "configs" / "quickstart.yaml"),
+        f"--data.init_args.path={clip_path}",
+        "--data.init_args.resize=null",
+        "--model.init_args.learning_rate=1e6",
+        "--trainer.max_epochs=20",
+        "--trainer.max_time=null",
+        "--trainer.enable_progress_bar=false",
+        "--divergence.check_every=1",
+        f"--trainer.logger.init_args.save_dir={tmp_path}",
+    ]
+    assert run(args) == 2
+    line = error_line(capsys)
+    assert "training diverged at step" in line and "lower model.init_args.learning_rate" in line

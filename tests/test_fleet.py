@@ -1,0 +1,148 @@
+"""``inrzoo fit-many``: a corpus fitted once, skipped when done, resumed after a SIGKILL."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+from helpers import REPO_ROOT, encode_clip, synthetic_frames
+from test_cli import error_line, run
+
+from inrzoo.fleet import read_manifest
+
+FIT_ARGS = [
+    "--data.init_args.resize=null",
+    "--data.init_args.batch_size=2",
+    "--trainer.max_time=null",
+    "--model.init_args.lr_schedule=steps",
+    "--trainer.check_val_every_n_epoch=1000",
+]
+CONFIG = str(REPO_ROOT / "configs" / "quickstart.yaml")
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("corpus")
+    frames = synthetic_frames()
+    encode_clip(frames, root / "shapes.mp4")
+    encode_clip((255 - frames).contiguous(), root / "negative.mp4")
+    (root / "videos.txt").write_text("# two clips\nshapes.mp4\n\nnegative.mp4  # the negative\n")
+    (root / "one.txt").write_text("shapes.mp4\n")
+    return root
+
+
+def _env() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if k != "INRZOO_STRICT_PLUGINS"} | {"OMP_NUM_THREADS": "1"}
+
+
+def test_manifest_names_and_paths(corpus: Path) -> None:
+    entries = read_manifest(corpus / "videos.txt")
+    assert [e.name for e in entries] == ["shapes", "negative"]
+    assert entries[0].video == str(corpus / "shapes.mp4")
+
+
+def test_fit_many_fits_each_video_once(corpus: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    args = [
+        "fit-many",
+        "--manifest",
+        str(corpus / "videos.txt"),
+        "--config",
+        CONFIG,
+        "--out",
+        str(out),
+        "--parallel",
+        "2",
+        "--",
+        *FIT_ARGS,
+        "--trainer.max_epochs=3",
+    ]
+    assert run(args) == 0
+    rows = list(csv.DictReader((out / "results.csv").open()))
+    assert [(r["name"], r["status"]) for r in rows] == [("shapes", "done"), ("negative", "done")]
+    assert all(float(r["psnr"]) > 10 for r in rows)
+    assert (out / "shapes" / "done.json").is_file() and (out / "results.md").is_file()
+    # Again: nothing is refitted.
+    assert run(args) == 0
+    rows = list(csv.DictReader((out / "results.csv").open()))
+    assert [r["status"] for r in rows] == ["skipped", "skipped"]
+    assert sorted(p.name for p in (out / "shapes").glob("version_*")) == ["version_0"]
+
+
+def _final_psnr(out: Path) -> float:
+    return float(next(csv.DictReader((out / "results.csv").open()))["psnr"])
+
+
+def test_a_killed_corpus_fit_resumes_to_the_same_result(corpus: Path, tmp_path: Path) -> None:
+    common = ["--manifest", str(corpus / "one.txt"), "--config", CONFIG]
+    tail = ["--", *FIT_ARGS, "--trainer.max_epochs=40"]
+    reference = tmp_path / "reference"
+    assert run(["fit-many", *common, "--out", str(reference), *tail]) == 0
+
+    out = tmp_path / "killed"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "inrzoo", "fit-many", *common, "--out", str(out), *tail],
+        env=_env(),
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    checkpoint = out / "shapes" / "version_0" / "checkpoints" / "last.ckpt"
+    deadline = time.monotonic() + 240
+    while not checkpoint.exists() and time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.02)
+    os.killpg(process.pid, signal.SIGKILL)  # the fit-many process and the fit it started
+    process.wait()
+    assert checkpoint.exists(), "the fit never wrote a checkpoint"
+    assert not (out / "shapes" / "done.json").exists(), "the fit finished before the kill; nothing to resume"
+
+    assert run(["fit-many", *common, "--out", str(out), *tail]) == 0
+    row = next(csv.DictReader((out / "results.csv").open()))
+    assert row["status"] == "done" and row["resumed_from"].endswith("version_0/checkpoints/last.ckpt")
+    assert abs(float(row["psnr"]) - _final_psnr(reference)) < 0.05, (row["psnr"], _final_psnr(reference))
+    newest = max((out / "shapes").glob("version_*/checkpoints/last.ckpt"), key=lambda p: p.stat().st_mtime)
+    assert torch.load(newest, weights_only=True)["epoch"] >= 39  # the resumed fit went on to the end
+
+
+def test_fit_many_errors(corpus: Path, tmp_path: Path, capsys) -> None:  # noqa: ANN001
+    assert run(["fit-many", "--manifest", str(tmp_path / "none.txt"), "--config", CONFIG, "--out", str(tmp_path)]) == 2
+    assert "manifest" in error_line(capsys)
+    assert (
+        run(["fit-many", "--manifest", str(corpus / "one.txt"), "--config", "nope.yaml", "--out", str(tmp_path)]) == 2
+    )
+    assert "config nope.yaml does not exist" in error_line(capsys)
+
+
+def test_a_failing_video_is_reported_and_the_rest_still_run(corpus: Path, tmp_path: Path) -> None:
+    manifest = tmp_path / "m.txt"
+    manifest.write_text(f"{corpus / 'shapes.mp4'}\n{tmp_path / 'missing.mp4'}\n")
+    out = tmp_path / "out"
+    assert (
+        run(
+            [
+                "fit-many",
+                "--manifest",
+                str(manifest),
+                "--config",
+                CONFIG,
+                "--out",
+                str(out),
+                "--",
+                *FIT_ARGS,
+                "--trainer.max_epochs=1",
+            ]
+        )
+        == 1
+    )
+    rows = {r["name"]: r for r in csv.DictReader((out / "results.csv").open())}
+    assert rows["shapes"]["status"] == "done"
+    assert rows["missing"]["status"] == "failed" and "not found" in rows["missing"]["error"]
+    assert json.loads((out / "shapes" / "done.json").read_text())["psnr"] > 10
