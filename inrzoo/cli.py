@@ -30,6 +30,7 @@ INRZOO_COMMANDS = {
 
 
 def _build_cli_class():  # noqa: ANN202 - Lightning's CLI is imported lazily (it is slow)
+    from jsonargparse import ActionYesNo
     from lightning.pytorch.cli import LightningArgumentParser, LightningCLI
 
     from inrzoo.callbacks import DivergenceGuard, FitReport, VideoPredictionWriter
@@ -60,7 +61,11 @@ def _build_cli_class():  # noqa: ANN202 - Lightning's CLI is imported lazily (it
             from lightning.pytorch.utilities import rank_zero_only
 
             # Under DDP the other ranks start while rank 0 writes the run folder: only rank 0 checks.
-            if self.subcommand is None or self.trainer.fast_dev_run or rank_zero_only.rank != 0:
+            if self.subcommand is None or self.trainer.fast_dev_run:
+                return
+            if self.subcommand == "fit" and self.config["fit"].get("resume"):
+                self._resume_from_newest_checkpoint()
+            if rank_zero_only.rank != 0:
                 return
             run_dir = self.trainer.log_dir
             if run_dir and (Path(run_dir) / "config.yaml").exists():
@@ -73,12 +78,33 @@ def _build_cli_class():  # noqa: ANN202 - Lightning's CLI is imported lazily (it
                     f"run folder {run_dir} already holds a run (config.yaml); nothing was overwritten: {fix}"
                 )
 
+        def _resume_from_newest_checkpoint(self) -> None:
+            """``--resume``: continue from the newest readable last.ckpt of this config's earlier runs."""
+            from inrzoo.fleet.fit_many import latest_checkpoint
+
+            if self.config_init["fit"].get("ckpt_path"):
+                raise InrzooError("give --resume or --ckpt_path, not both")
+            logger = self.trainer.logger
+            root = Path(logger.root_dir) if logger is not None else Path(self.trainer.default_root_dir)
+            checkpoint = latest_checkpoint(root) or (
+                root / "checkpoints" / "last.ckpt" if (root / "checkpoints" / "last.ckpt").is_file() else None
+            )
+            if checkpoint is None:
+                print(f"inrzoo: --resume found no checkpoint under {root}; starting a new fit", file=sys.stderr)
+                return
+            print(f"inrzoo: resuming from {checkpoint}", file=sys.stderr)
+            self.config_init["fit"]["ckpt_path"] = str(checkpoint)
+
         def add_arguments_to_parser(self, parser: LightningArgumentParser) -> None:
             parser.link_arguments("data.num_frames", "model.init_args.num_frames", apply_on="instantiate")
             parser.link_arguments("data.frame_size", "model.init_args.frame_size", apply_on="instantiate")
             parser.link_arguments("data.video_name", "model.init_args.video_name", apply_on="instantiate")
             parser.add_lightning_class_args(FitReport, "report")
             parser.add_lightning_class_args(DivergenceGuard, "divergence")
+            parser.add_argument(
+                "--resume", action=ActionYesNo, default=False,
+                help="fit: continue from the newest last.ckpt of this config's runs (after a crash or a kill)",
+            )  # fmt: skip
             parser.add_lightning_class_args(VideoPredictionWriter, "predict_writer")
 
     return InrzooCLI

@@ -146,3 +146,41 @@ def test_a_failing_video_is_reported_and_the_rest_still_run(corpus: Path, tmp_pa
     assert rows["shapes"]["status"] == "done"
     assert rows["missing"]["status"] == "failed" and "not found" in rows["missing"]["error"]
     assert json.loads((out / "shapes" / "done.json").read_text())["psnr"] > 10
+
+
+def test_a_killed_fit_resumes_with_the_same_command_and_resume(corpus: Path, tmp_path: Path) -> None:
+    """SIGKILL an ordinary `inrzoo fit`, rerun the same command with --resume: same final quality."""
+
+    def command(save_dir: Path) -> list[str]:
+        return [
+            "fit",
+            "--config",
+            CONFIG,
+            f"--data.init_args.path={corpus / 'shapes.mp4'}",
+            *FIT_ARGS,
+            "--trainer.max_epochs=40",
+            "--trainer.enable_progress_bar=false",
+            f"--trainer.logger.init_args.save_dir={save_dir}",
+        ]
+
+    assert run(command(tmp_path / "reference")) == 0
+    reference = json.loads((tmp_path / "reference" / "quickstart" / "version_0" / "metrics.json").read_text())
+
+    killed = tmp_path / "killed"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "inrzoo", *command(killed)],
+        env=_env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    checkpoint = killed / "quickstart" / "version_0" / "checkpoints" / "last.ckpt"
+    deadline = time.monotonic() + 240
+    while not checkpoint.exists() and time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.02)
+    process.kill()
+    process.wait()
+    assert checkpoint.exists() and not (checkpoint.parent.parent / "metrics.json").exists(), "killed too late"
+
+    assert run([*command(killed), "--resume"]) == 0
+    resumed = json.loads((killed / "quickstart" / "version_1" / "metrics.json").read_text())
+    assert abs(resumed["psnr"] - reference["psnr"]) < 0.05, (resumed["psnr"], reference["psnr"])
