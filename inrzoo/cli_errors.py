@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import re
+import sys
 from collections.abc import Sequence
+from typing import Any
 
 _NOISE = (
     "Does not validate against any of the Union subtypes",
@@ -70,3 +73,17 @@ def condense_parser_error(message: str, argv: Sequence[str] = (), help_command: 
         )
     where = f" ({class_path})" if class_path and "not accepted" in detail else ""
     return f"config key {dotted}{where}: {detail} (run `{help_command}` to see the keys that exist)"
+
+
+def one_line_parser(prog: str, description: str, argv: Sequence[str], **kwargs: Any):  # noqa: ANN201
+    """A jsonargparse parser for one of inrzoo's own commands whose errors are one line and exit code 2."""
+    from jsonargparse import ArgumentParser
+
+    class OneLineErrors(ArgumentParser):
+        def error(self, message: str, ex: Exception | None = None):  # noqa: ANN201 - NoReturn
+            if os.environ.get("INRZOO_DEBUG"):
+                print(message, file=sys.stderr)
+            print(f"inrzoo: error: {condense_parser_error(message, argv, f'{prog} --help')}", file=sys.stderr)
+            raise SystemExit(2)
+
+    return OneLineErrors(prog=prog, description=description, default_config_files=[], **kwargs)

@@ -77,6 +77,26 @@ def test_fit_many_fits_each_video_once(corpus: Path, tmp_path: Path) -> None:
     assert sorted(p.name for p in (out / "shapes").glob("version_*")) == ["version_0"]
 
 
+def kill_at_first_checkpoint(command: list[str], checkpoint: Path, group: bool = False) -> None:
+    """Start ``inrzoo COMMAND``, SIGKILL it (and its children with ``group``) once ``checkpoint`` exists."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "inrzoo", *command],
+        env=_env(),
+        start_new_session=group,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 240
+    while not checkpoint.exists() and time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.02)
+    if group:
+        os.killpg(process.pid, signal.SIGKILL)
+    else:
+        process.kill()
+    process.wait()
+    assert checkpoint.exists(), "the fit never wrote a checkpoint"
+
+
 def _final_psnr(out: Path) -> float:
     return float(next(csv.DictReader((out / "results.csv").open()))["psnr"])
 
@@ -88,20 +108,9 @@ def test_a_killed_corpus_fit_resumes_to_the_same_result(corpus: Path, tmp_path: 
     assert run(["fit-many", *common, "--out", str(reference), *tail]) == 0
 
     out = tmp_path / "killed"
-    process = subprocess.Popen(
-        [sys.executable, "-m", "inrzoo", "fit-many", *common, "--out", str(out), *tail],
-        env=_env(),
-        start_new_session=True,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    # The fit-many process and the fit it started, together.
     checkpoint = out / "shapes" / "version_0" / "checkpoints" / "last.ckpt"
-    deadline = time.monotonic() + 240
-    while not checkpoint.exists() and time.monotonic() < deadline and process.poll() is None:
-        time.sleep(0.02)
-    os.killpg(process.pid, signal.SIGKILL)  # the fit-many process and the fit it started
-    process.wait()
-    assert checkpoint.exists(), "the fit never wrote a checkpoint"
+    kill_at_first_checkpoint(["fit-many", *common, "--out", str(out), *tail], checkpoint, group=True)
     assert not (out / "shapes" / "done.json").exists(), "the fit finished before the kill; nothing to resume"
 
     assert run(["fit-many", *common, "--out", str(out), *tail]) == 0
@@ -167,19 +176,9 @@ def test_a_killed_fit_resumes_with_the_same_command_and_resume(corpus: Path, tmp
     reference = json.loads((tmp_path / "reference" / "quickstart" / "version_0" / "metrics.json").read_text())
 
     killed = tmp_path / "killed"
-    process = subprocess.Popen(
-        [sys.executable, "-m", "inrzoo", *command(killed)],
-        env=_env(),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
     checkpoint = killed / "quickstart" / "version_0" / "checkpoints" / "last.ckpt"
-    deadline = time.monotonic() + 240
-    while not checkpoint.exists() and time.monotonic() < deadline and process.poll() is None:
-        time.sleep(0.02)
-    process.kill()
-    process.wait()
-    assert checkpoint.exists() and not (checkpoint.parent.parent / "metrics.json").exists(), "killed too late"
+    kill_at_first_checkpoint(command(killed), checkpoint)
+    assert not (checkpoint.parent.parent / "metrics.json").exists(), "killed too late: the fit had finished"
 
     assert run([*command(killed), "--resume"]) == 0
     resumed = json.loads((killed / "quickstart" / "version_1" / "metrics.json").read_text())

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from jsonargparse import ArgumentParser
-
 from inrzoo.bench.matrix import plan_matrix
 from inrzoo.bench.report import claim_outputs, leaderboard, write_json, write_outputs
 from inrzoo.bench.runner import BenchOptions, resolve, run_bench
-from inrzoo.cli_errors import condense_parser_error
+from inrzoo.cli_errors import one_line_parser
 
 DESCRIPTION = (
     "Fit every backbone x hypernetwork-head combination matching the patterns at the same parameter budget(s) "
@@ -21,21 +18,8 @@ DESCRIPTION = (
 )
 
 
-class BenchArgumentParser(ArgumentParser):
-    """Parse errors as one line and exit code 2, like the rest of the inrzoo command."""
-
-    argv: Sequence[str] = ()
-
-    def error(self, message: str, ex: Exception | None = None):  # noqa: ANN201 - NoReturn
-        if os.environ.get("INRZOO_DEBUG"):
-            print(message, file=sys.stderr)
-        print(f"inrzoo: error: {condense_parser_error(message, self.argv, 'inrzoo bench --help')}", file=sys.stderr)
-        raise SystemExit(2)
-
-
 def parse_bench_args(argv: Sequence[str]) -> BenchOptions:
-    BenchArgumentParser.argv = list(argv)
-    parser = BenchArgumentParser(prog="inrzoo bench", description=DESCRIPTION, default_config_files=[])
+    parser = one_line_parser("inrzoo bench", DESCRIPTION, list(argv))
     parser.add_argument("--config", action="config", help="a YAML file with any of the options below")
     parser.add_class_arguments(BenchOptions, as_group=False, skip={"overwrite"})
     parser.add_argument("--overwrite", action="store_true", help="replace the results of an earlier run in --out")

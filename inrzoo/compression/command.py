@@ -2,28 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from jsonargparse import ArgumentParser
-
-from inrzoo.cli_errors import condense_parser_error
+from inrzoo.cli_errors import one_line_parser
 from inrzoo.errors import InrzooError
-
-
-def _parser(prog: str, description: str, argv: Sequence[str]) -> ArgumentParser:
-    class OneLineErrors(ArgumentParser):
-        def error(self, message: str, ex: Exception | None = None):  # noqa: ANN201 - NoReturn
-            if os.environ.get("INRZOO_DEBUG"):
-                print(message, file=sys.stderr)
-            print(f"inrzoo: error: {condense_parser_error(message, argv, f'{prog} --help')}", file=sys.stderr)
-            raise SystemExit(2)
-
-    return OneLineErrors(prog=prog, description=description, default_config_files=[])
 
 
 def parse_frames(text: str | None, num_frames: int) -> list[int]:
@@ -51,7 +36,9 @@ def parse_frames(text: str | None, num_frames: int) -> list[int]:
 def compress_main(argv: Sequence[str]) -> int:
     from inrzoo.compression.pipeline import compress_run
 
-    parser = _parser("inrzoo compress", "Write a fitted video as one .inrz file (quantised, entropy-coded).", argv)
+    parser = one_line_parser(
+        "inrzoo compress", "Write a fitted video as one .inrz file (quantised, entropy-coded).", argv
+    )
     parser.add_argument("--config", action="config", help="a YAML file with any of these options (run, output, ...)")
     parser.add_argument("run", help="a run folder or .ckpt written by `inrzoo fit`")
     parser.add_argument("-o", "--output", required=True, help="the .inrz file to write")
@@ -103,7 +90,9 @@ def decompress_main(argv: Sequence[str]) -> int:
     from inrzoo.io.files import claim_output
     from inrzoo.io.video_io import write_mp4, write_png_frames
 
-    parser = _parser("inrzoo decompress", "Decode a .inrz file (alone) to an mp4 or a folder of PNG frames.", argv)
+    parser = one_line_parser(
+        "inrzoo decompress", "Decode a .inrz file (alone) to an mp4 or a folder of PNG frames.", argv
+    )
     parser.add_argument("bitstream", help="a .inrz file")
     parser.add_argument("-o", "--output", required=True, help="out.mp4, or a folder (PNG frames)")
     parser.add_argument("--frames", default=None, help="a frame (7) or a range (10:20); default: all")

@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import Sequence
 
-from jsonargparse import ArgumentParser
-
-from inrzoo.cli_errors import condense_parser_error
+from inrzoo.cli_errors import one_line_parser
 from inrzoo.errors import InrzooError
 
 
@@ -21,18 +18,11 @@ def fit_many_main(argv: Sequence[str]) -> int:
         split = argv.index("--")
         argv, extra = argv[:split], argv[split + 1 :]
 
-    class OneLineErrors(ArgumentParser):
-        def error(self, message: str, ex: Exception | None = None):  # noqa: ANN201 - NoReturn
-            if os.environ.get("INRZOO_DEBUG"):
-                print(message, file=sys.stderr)
-            print(f"inrzoo: error: {condense_parser_error(message, argv, 'inrzoo fit-many --help')}", file=sys.stderr)
-            raise SystemExit(2)
-
-    parser = OneLineErrors(
-        prog="inrzoo fit-many",
-        description="Fit every video of a manifest with one config (one process per video; finished videos are "
-        "skipped, interrupted ones resume from their last checkpoint). Arguments after -- go to every `inrzoo fit`.",
-        default_config_files=[],
+    parser = one_line_parser(
+        "inrzoo fit-many",
+        "Fit every video of a manifest with one config (one process per video; finished videos are skipped, "
+        "interrupted ones resume from their last checkpoint). Arguments after -- go to every `inrzoo fit`.",
+        argv,
     )
     parser.add_argument("--manifest", required=True, help="a text file: one video path (or sample:NAME) per line")
     parser.add_argument("--config", required=True, help="the `inrzoo fit` config every video uses")

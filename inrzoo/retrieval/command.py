@@ -3,33 +3,18 @@
 from __future__ import annotations
 
 import json
-import os
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from jsonargparse import ArgumentParser
-
-from inrzoo.cli_errors import condense_parser_error
+from inrzoo.cli_errors import one_line_parser
 from inrzoo.errors import InrzooError
 from inrzoo.io.files import claim_output
-
-
-def _parser(prog: str, description: str, argv: Sequence[str]) -> ArgumentParser:
-    class OneLineErrors(ArgumentParser):
-        def error(self, message: str, ex: Exception | None = None):  # noqa: ANN201 - NoReturn
-            if os.environ.get("INRZOO_DEBUG"):
-                print(message, file=sys.stderr)
-            print(f"inrzoo: error: {condense_parser_error(message, argv, f'{prog} --help')}", file=sys.stderr)
-            raise SystemExit(2)
-
-    return OneLineErrors(prog=prog, description=description, default_config_files=[])
 
 
 def index_main(argv: Sequence[str]) -> int:
     from inrzoo.retrieval.index import build_index
 
-    parser = _parser(
+    parser = one_line_parser(
         "inrzoo index",
         "Build a retrieval index from fitted videos (their aligned latents only; pixels are never read).",
         argv,
@@ -57,7 +42,9 @@ def retrieve_main(argv: Sequence[str]) -> int:
     from inrzoo.retrieval.pooling import pool_frames
     from inrzoo.teachers.from_config import teacher_from_config
 
-    parser = _parser("inrzoo retrieve", "Rank the indexed videos for a text or a video query, or evaluate.", argv)
+    parser = one_line_parser(
+        "inrzoo retrieve", "Rank the indexed videos for a text or a video query, or evaluate.", argv
+    )
     parser.add_argument("--index", required=True, help="a folder written by `inrzoo index`")
     parser.add_argument("--text", default=None, help="a text query (needs an image-text teacher such as open-clip)")
     parser.add_argument("--video", default=None, help="a fitted video (run folder, checkpoint or .inrz) as the query")

@@ -4,32 +4,18 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import torch
-from jsonargparse import ArgumentParser
 from torch import Tensor
 
-from inrzoo.cli_errors import condense_parser_error
+from inrzoo.cli_errors import one_line_parser
 from inrzoo.errors import InrzooError
 from inrzoo.io.files import claim_output
 from inrzoo.tasks.runs import FittedVideo, load_fitted_video, source_frames, to_uint8
-
-
-def _parser(prog: str, description: str, argv: Sequence[str]) -> ArgumentParser:
-    class OneLineErrors(ArgumentParser):
-        def error(self, message: str, ex: Exception | None = None):  # noqa: ANN201 - NoReturn
-            if os.environ.get("INRZOO_DEBUG"):
-                print(message, file=sys.stderr)
-            print(f"inrzoo: error: {condense_parser_error(message, argv, f'{prog} --help')}", file=sys.stderr)
-            raise SystemExit(2)
-
-    return OneLineErrors(prog=prog, description=description, default_config_files=[])
 
 
 def _task(name: str, family: type, option: str) -> Any:
@@ -60,7 +46,9 @@ def interpolate_main(argv: Sequence[str]) -> int:
     from inrzoo.io.video_io import write_mp4
     from inrzoo.tasks.interpolation import LatentInterpolator
 
-    parser = _parser("inrzoo interpolate", "Write the video at a multiple of its frame rate from new latents.", argv)
+    parser = one_line_parser(
+        "inrzoo interpolate", "Write the video at a multiple of its frame rate from new latents.", argv
+    )
     parser.add_argument("run", help="a run folder, .ckpt or .inrz")
     parser.add_argument("--factor", type=int, required=True, help="frame-rate multiple (2, 4, ...)")
     parser.add_argument("-o", "--output", required=True, help="the .mp4 to write")
@@ -104,7 +92,9 @@ def upscaled_frames(video: FittedVideo, head: Any, size: tuple[int, int], batch_
 def upscale_main(argv: Sequence[str]) -> int:
     from inrzoo.io.video_io import write_mp4
 
-    parser = _parser("inrzoo upscale", "Write the video at a higher resolution (a finer coordinate grid).", argv)
+    parser = one_line_parser(
+        "inrzoo upscale", "Write the video at a higher resolution (a finer coordinate grid).", argv
+    )
     parser.add_argument("run", help="a run folder, .ckpt or .inrz")
     parser.add_argument("--scale", type=float, required=True, help="2, 4, or any factor for coordinate backbones")
     parser.add_argument("-o", "--output", required=True, help="the .mp4 to write")
@@ -136,7 +126,7 @@ def eval_interpolation_main(argv: Sequence[str]) -> int:
     from inrzoo.tasks.baselines import minterpolate, neighbour_average
     from inrzoo.tasks.interpolation import LatentInterpolator
 
-    parser = _parser(
+    parser = one_line_parser(
         "inrzoo eval-interpolation",
         "Score the held-out frames of a run fitted with data.train_every=2: interpolators vs neighbour "
         "averaging and ffmpeg minterpolate, on the same frames.",
@@ -196,7 +186,7 @@ def eval_sr_main(argv: Sequence[str]) -> int:
     from inrzoo.io.video_io import write_side_by_side_png
     from inrzoo.tasks.baselines import upscale_bicubic, upscale_lanczos
 
-    parser = _parser(
+    parser = one_line_parser(
         "inrzoo eval-sr",
         "Score a run fitted on a downscaled copy (data.resize) against the real frames at --scale times that "
         "size: the INR decoded on the finer grid vs bicubic and lanczos upscaling of the frames it saw.",

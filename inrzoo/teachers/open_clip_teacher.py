@@ -9,15 +9,15 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from inrzoo.errors import InrzooError
-from inrzoo.teachers.base import Teacher
 from inrzoo.teachers.fingerprint import fingerprint_file
+from inrzoo.teachers.lazy import LazyTeacher
 from inrzoo.teachers.loading import is_network_failure, looks_like_a_local_file, require_file, weights_unavailable
 from inrzoo.teachers.preprocess import ImagePreprocess
 from inrzoo.teachers.registry import register_teacher
 
 
 @register_teacher("open-clip")
-class OpenClipTeacher(Teacher):
+class OpenClipTeacher(LazyTeacher):
     """A CLIP model from open_clip: L2-normalised image embeddings per frame, text embeddings for queries.
 
     The model is loaded on first use (a config can be parsed without loading weights) and is
@@ -32,6 +32,8 @@ class OpenClipTeacher(Teacher):
         cache_dir: where open_clip keeps downloads (None: its default).
     """
 
+    module_name = "clip"
+
     def __init__(self, model_name: str = "ViT-B-32", pretrained: str | None = "laion2b_s34b_b79k",
                  cache_dir: str | None = None) -> None:  # fmt: skip
         super().__init__()
@@ -39,7 +41,6 @@ class OpenClipTeacher(Teacher):
         # A config's `null` can arrive as text through some command-line paths.
         self.pretrained = None if str(pretrained).strip().lower() in {"", "none", "null"} else pretrained
         self.cache_dir = cache_dir
-        self._model: Any = None  # not a submodule until loaded: nothing to save, nothing to move
         self._preprocess: ImagePreprocess | None = None
 
     # -- loading --------------------------------------------------------------------------
@@ -58,18 +59,6 @@ class OpenClipTeacher(Teacher):
     @property
     def feature_dim(self) -> int:  # from the config: known before any weight is loaded
         return int(self._config()["embed_dim"])
-
-    def load(self) -> Teacher:
-        _ = self.model
-        return self
-
-    @property
-    def model(self) -> Any:
-        if self._model is None:
-            self._model = self._load()
-            self.add_module("clip", self._model)
-            self.requires_grad_(False).eval()
-        return self._model
 
     def _load(self) -> Any:
         import open_clip

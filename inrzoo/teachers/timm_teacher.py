@@ -9,15 +9,15 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from inrzoo.errors import InrzooError
-from inrzoo.teachers.base import Teacher
 from inrzoo.teachers.fingerprint import fingerprint_file
+from inrzoo.teachers.lazy import LazyTeacher
 from inrzoo.teachers.loading import is_network_failure, require_file, weights_unavailable
 from inrzoo.teachers.preprocess import ImagePreprocess
 from inrzoo.teachers.registry import register_teacher
 
 
 @register_teacher("timm")
-class TimmTeacher(Teacher):
+class TimmTeacher(LazyTeacher):
     """A timm model without its classifier (``num_classes=0``): its pooled features, L2-normalised.
 
     Loaded on first use and frozen; frames get the model's own data config (input size,
@@ -39,20 +39,7 @@ class TimmTeacher(Teacher):
         self.pretrained = pretrained
         self.checkpoint = checkpoint
         self.model_kwargs = dict(model_kwargs or {})
-        self._model: Any = None
         self._preprocess: ImagePreprocess | None = None
-
-    def load(self) -> Teacher:
-        _ = self.model
-        return self
-
-    @property
-    def model(self) -> Any:
-        if self._model is None:
-            self._model = self._load()
-            self.add_module("net", self._model)
-            self.requires_grad_(False).eval()
-        return self._model
 
     @property
     def feature_dim(self) -> int:
