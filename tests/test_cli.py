@@ -111,7 +111,7 @@ def test_plugin_backbone_by_short_name(clip_path: Path, workdir: Path, capsys: p
 def test_plugin_backbone_and_teacher_together(
     clip_path: Path, workdir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """Backbone x head x teacher, each picked by short class name, two of them from the plugin package."""
+    """Backbone x head x teacher x task, each picked by short class name, two of them from the plugin package."""
     if importlib.util.find_spec("inrzoo_example_plugin") is None:
         pytest.skip("the example plugin is not installed (pip install -e plugins/inrzoo-example-plugin)")
     args = fast_args(REPO_ROOT / "configs" / "carphone_siren.yaml", clip_path, workdir)
@@ -119,6 +119,7 @@ def test_plugin_backbone_and_teacher_together(
         "--model.init_args.backbone=GaborMLPBackbone", "--model.init_args.backbone.init_args.width=16",
         "--model.init_args.hypernet=FiLMHyperHead",
         "--model.init_args.alignment.teacher=ColorStatsTeacher", "--model.init_args.alignment.weight=0.5",
+        "--model.init_args.interpolator=TemporalMLPInterpolator", "--data.init_args.train_every=2",
         f"--model.init_args.alignment.cache_dir={workdir / 'teacher-cache'}",
     ]  # fmt: skip
     assert run(args) == 0, capsys.readouterr().err

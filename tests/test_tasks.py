@@ -76,6 +76,21 @@ def test_an_integer_time_gives_that_frames_own_decode(runs: SimpleNamespace, nam
         assert torch.equal(model.decode_latents(latents), model.decode_frames(trained))
 
 
+def test_the_model_decodes_held_out_frames_through_its_configured_interpolator(runs: SimpleNamespace) -> None:
+    from inrzoo.models import VideoINR
+
+    plain = load_video_inr(runs.even)
+    model = VideoINR.load_from_checkpoint(
+        runs.even / "checkpoints" / "last.ckpt", weights_only=True, interpolator=SlerpInterpolator()
+    ).eval()
+    odd = torch.arange(1, 11, 2)
+    with torch.no_grad():
+        expected = model.decode_latents(SlerpInterpolator().latents_at(model, odd.float()))
+        assert torch.equal(model.decode_frames(odd), expected)
+        assert not torch.equal(model.decode_frames(odd), plain.decode_frames(odd)), "slerp and linear agree?"
+        assert torch.equal(model.decode_frames(torch.tensor([0, 2])), plain.decode_frames(torch.tensor([0, 2])))
+
+
 def test_blends() -> None:
     left, right = torch.tensor([[2.0, 0.0]]), torch.tensor([[0.0, 2.0]])
     half = torch.tensor([0.5])

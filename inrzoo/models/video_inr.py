@@ -20,6 +20,7 @@ from inrzoo.hypernets.base import HyperHead
 from inrzoo.models.latent_dictionary import LatentDictionary
 from inrzoo.models.losses import ReconstructionLoss
 from inrzoo.models.metrics import frame_metrics
+from inrzoo.tasks.interpolation import LatentInterpolator
 
 try:  # set while LightningCLI instantiates us: hparams are then plain config dicts
     from lightning.pytorch.core.mixins.hparams_mixin import _given_hyperparameters
@@ -56,6 +57,9 @@ class VideoINR(pl.LightningModule):
         alignment: align the latents with a frozen teacher's per-frame features (None: off).
             The alignment head is not counted in :meth:`parameter_count`: decoding does not need it.
         video_name: which video this is (linked from the data by the CLI; names it in a retrieval index).
+        interpolator: the task head that gives latents for frames never trained (held-out frames in
+            ``test``/``predict``, and ``inrzoo interpolate``'s default); None: linear blending. Fitted on
+            the trained latents only, and not saved (it is refitted, deterministically, when needed).
         compile_backbone: ``torch.compile`` the backbone in place (parameter names, and so checkpoints,
             are unchanged); worth it on a GPU for long fits.
     """
@@ -77,13 +81,16 @@ class VideoINR(pl.LightningModule):
         alignment: Alignment | None = None,
         video_name: str | None = None,
         compile_backbone: bool = False,
+        interpolator: LatentInterpolator | None = None,
     ) -> None:
         super().__init__()
         from_cli = _given_hyperparameters is not None and _given_hyperparameters.get() is not None
         # Outside the CLI these are live objects: keep checkpoints loadable with weights_only=True.
-        self.save_hyperparameters(ignore=[] if from_cli else ["backbone", "hypernet", "loss", "alignment"])
+        self.save_hyperparameters(
+            ignore=[] if from_cli else ["backbone", "hypernet", "loss", "alignment", "interpolator"]
+        )
         # Before any layer is built: one clear error, not a shape mismatch.
-        check_compatible(backbone, hypernet, alignment.teacher if alignment is not None else None)
+        check_compatible(backbone, hypernet, alignment.teacher if alignment is not None else None, interpolator)
         self.frame_size = (int(frame_size[0]), int(frame_size[1]))
         self.latents = LatentDictionary(num_frames, latent_dim, latent_init_std)
         self.backbone = backbone if backbone.is_built else backbone.build(latent_dim, self.frame_size)
@@ -97,6 +104,9 @@ class VideoINR(pl.LightningModule):
         self.val_metrics = frame_metrics(self.frame_size, prefix="val/")
         self.test_metrics = frame_metrics(self.frame_size, prefix="test/")
         self.video_name = video_name
+        # Outside the module tree: a learned interpolator's weights appear only once fitted.
+        self.__dict__["interpolator"] = interpolator
+        self._interpolator_ready = False
         if compile_backbone:
             self.backbone.compile()
         self.alignment = alignment
@@ -126,8 +136,19 @@ class VideoINR(pl.LightningModule):
         return self.decode_latents(self.latents(indices))
 
     def decode_frames(self, indices: Tensor) -> Tensor:
-        """Like forward, but frames never trained come from neighbouring trained latents."""
-        return self.decode_latents(self.latents.at_times(indices.float()))
+        """Like forward, but frames never trained come from the trained latents around them
+        (through :attr:`interpolator` when one is configured, else linear blending)."""
+        if self.interpolator is None:
+            return self.decode_latents(self.latents.at_times(indices.float()))
+        if not self._interpolator_ready:
+            from inrzoo.tasks.interpolation import fit_interpolator
+
+            fit_interpolator(self.interpolator, self)
+            self._interpolator_ready = True
+        return self.decode_latents(self.interpolator.latents_at(self, indices.float()))
+
+    def on_train_batch_end(self, outputs: Any, batch: Any, batch_idx: int) -> None:
+        self._interpolator_ready = False  # the latents moved: refit before the next decode
 
     # -- size accounting ------------------------------------------------------------------
     def parameter_count(self) -> int:
