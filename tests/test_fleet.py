@@ -183,3 +183,22 @@ def test_a_killed_fit_resumes_with_the_same_command_and_resume(corpus: Path, tmp
     assert run([*command(killed), "--resume"]) == 0
     resumed = json.loads((killed / "quickstart" / "version_1" / "metrics.json").read_text())
     assert abs(resumed["psnr"] - reference["psnr"]) < 0.05, (resumed["psnr"], reference["psnr"])
+
+
+def test_an_index_is_built_from_a_fit_many_folder(corpus: Path, tmp_path: Path) -> None:
+    """The corpus path to retrieval: fit-many with alignment, then `inrzoo index OUT` (finished runs only)."""
+    import numpy as np
+
+    features = tmp_path / "features.npy"  # a feature-file teacher: nothing to download or register
+    np.save(features, np.random.default_rng(0).normal(size=(12, 8)).astype(np.float32))
+    out = tmp_path / "aligned"
+    aligned = [
+        "--model.init_args.alignment.teacher=FeatureFileTeacher",
+        f"--model.init_args.alignment.teacher.init_args.path={features}",
+        f"--model.init_args.alignment.cache_dir={tmp_path / 'cache'}",
+    ]
+    command = ["fit-many", "--manifest", str(corpus / "videos.txt"), "--config", CONFIG, "--out", str(out)]
+    assert run([*command, "--", *FIT_ARGS, "--trainer.max_epochs=2", *aligned]) == 0
+    assert run(["index", str(out), "--out", str(tmp_path / "index")]) == 0
+    names = [v["name"] for v in json.loads((tmp_path / "index" / "index.json").read_text())["videos"]]
+    assert names == ["shapes", "negative"]

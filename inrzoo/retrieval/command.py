@@ -20,8 +20,9 @@ def index_main(argv: Sequence[str]) -> int:
         argv,
     )
     parser.add_argument(
-        "checkpoints", nargs="+", help="run folders, checkpoints (.ckpt) or .inrz files of aligned fits"
-    )
+        "checkpoints", nargs="+",
+        help="run folders, checkpoints (.ckpt), .inrz files, or `inrzoo fit-many` output folders of aligned fits",
+    )  # fmt: skip
     parser.add_argument("--out", required=True, help="folder for index.json + embeddings.safetensors")
     parser.add_argument("--pooling", choices=["mean", "attention"], default="mean", help="video embedding pooling")
     parser.add_argument("--overwrite", action="store_true", help="replace an existing index in --out")

@@ -150,8 +150,31 @@ def load_fitted(path: str | Path) -> tuple[Any, dict[str, Any] | None, str]:
     return load_video_inr(checkpoint), teacher_config_of(checkpoint), checkpoint.parent.parent.name
 
 
+def expand_corpus_folders(paths: Sequence[str | Path]) -> list[str]:
+    """A ``fit-many`` output folder stands for the finished run of each of its videos (its results.csv)."""
+    import csv
+
+    expanded: list[str] = []
+    for path in paths:
+        table = Path(path) / "results.csv"
+        if not table.is_file():
+            expanded.append(str(path))
+            continue
+        with table.open(newline="") as handle:
+            rows = list(csv.DictReader(handle))
+        unfinished = [r["name"] for r in rows if r["status"] not in {"done", "skipped"} or not r["run_dir"]]
+        if unfinished:
+            raise InrzooError(
+                f"{path} has unfinished videos ({', '.join(unfinished[:3])}); rerun `inrzoo fit-many` to finish them"
+            )
+        expanded += [r["run_dir"] for r in rows]
+    return expanded
+
+
 def build_index(checkpoints: Sequence[str | Path], pooling: Pooling = "mean") -> RetrievalIndex:
-    """Load each fitted model (run, checkpoint or .inrz), keep its aligned latents, pool them per video."""
+    """Load each fitted model (run, checkpoint, .inrz, or every finished run of a ``fit-many`` folder),
+    keep its aligned latents, pool them per video."""
+    checkpoints = expand_corpus_folders(checkpoints)
     if not checkpoints:
         raise InrzooError("give at least one checkpoint or run folder to index")
     entries: list[VideoEntry] = []
