@@ -21,7 +21,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from inrzoo.bench.environment import git_commit, hardware, versions
+from inrzoo.bench.environment import provenance
 from inrzoo.bench.sizing import size_to_budget
 from inrzoo.cli import main as inrzoo_main
 from inrzoo.io.files import claim_output
@@ -114,13 +114,7 @@ def main(argv: list[str] | None = None) -> int:
             f"{budget:>9,}: {record['params']:,} params, {record['psnr']:.2f} dB (published HNeRV/NeRV "
             f"{PUBLISHED.get(budget)}), {record['train_minutes']:.1f} min, decode {record['decode_fps']:.0f} fps"
         )
-    commit, dirty = git_commit()
-    report.update(
-        hardware=hardware("gpu" if args.accelerator != "cpu" else "cpu"),
-        versions=versions(),
-        git_commit=commit,
-        git_dirty=dirty,
-    )
+    report.update(provenance("gpu" if args.accelerator != "cpu" else "cpu"))
     out.write_text(json.dumps(report, indent=2) + "\n")
     print(f"wrote {out}")
     return 0

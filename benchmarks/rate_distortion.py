@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from inrzoo.baselines import encode_with_ffmpeg, ffmpeg_version
-from inrzoo.bench.environment import git_commit, hardware, versions
+from inrzoo.bench.environment import provenance
 from inrzoo.bench.sizing import size_to_budget
 from inrzoo.cli import main as inrzoo_main
 from inrzoo.compression import compress_run
@@ -201,15 +201,7 @@ def main(argv: list[str] | None = None) -> int:
             )
             print(f"{codec} crf {crf}: {result.bpp:.4f} bpp, {result.psnr:.2f} dB", flush=True)
     summarize(report)
-    commit, dirty = git_commit()
-    report.update(
-        hardware=hardware(),
-        versions=versions(),
-        ffmpeg=ffmpeg_version(),
-        git_commit=commit,
-        git_dirty=dirty,
-        run_seconds=time.perf_counter() - start,
-    )
+    report.update(provenance(), ffmpeg=ffmpeg_version(), run_seconds=time.perf_counter() - start)
     out.write_text(json.dumps(report, indent=2) + "\n")
     plot(report, plot_path)
     print(json.dumps({"bd_rate_percent": report["bd_rate_percent"], "decode_speed": report["decode_speed"]}, indent=1))

@@ -32,7 +32,7 @@ from inrzoo.alignment import Alignment
 from inrzoo.backbones import NeRVBackbone
 from inrzoo.baselines import encode_with_ffmpeg
 from inrzoo.baselines.codecs import decode_video
-from inrzoo.bench.environment import git_commit, hardware, versions
+from inrzoo.bench.environment import provenance
 from inrzoo.data import VideoDataModule
 from inrzoo.evaluation import evaluate_reconstruction
 from inrzoo.hypernets import FiLMHyperHead
@@ -133,7 +133,6 @@ def main(argv: list[str] | None = None) -> int:
     }
     psnr_delta = sum(r["psnr_aligned"] - r["psnr_plain"] for r in records) / len(records)
     extra_time = sum(r["fit_seconds_aligned"] for r in records) / sum(r["fit_seconds_plain"] for r in records)
-    commit, dirty = git_commit()
     report = {
         "name": "retrieval", "tier": "cpu", "teacher": teacher_name, "resize": list(RESIZE),
         "segment_seconds": SEGMENT_SECONDS, "epochs": args.epochs, "alignment_weight": args.weight,
@@ -142,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
         "r1_ratio_mean_pooling": aligned_metrics["mean"]["R@1"] / max(teacher_metrics["R@1"], 1e-9),
         "r1_ratio_attention_pooling": aligned_metrics["attention"]["R@1"] / max(teacher_metrics["R@1"], 1e-9),
         "mean_psnr_delta_db": psnr_delta, "aligned_fit_time_ratio": extra_time, "videos": records,
-        "hardware": hardware(), "versions": versions(), "git_commit": commit, "git_dirty": dirty, "seed": args.seed,
+        **provenance(), "seed": args.seed,
         "run_seconds": time.perf_counter() - run_start,
     }  # fmt: skip
     out.write_text(json.dumps(report, indent=2) + "\n")

@@ -22,7 +22,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from inrzoo.bench.environment import git_commit, hardware, versions
+from inrzoo.bench.environment import provenance
 from inrzoo.cli import main as inrzoo_main
 from inrzoo.io.files import claim_output
 
@@ -93,14 +93,7 @@ def main(argv: list[str] | None = None) -> int:
             (work / f"{video}_interp" / "comparison.png").read_bytes()
         )
         (out.parent / f"tasks_{video}_sr.png").write_bytes((work / f"{video}_sr" / "comparison.png").read_bytes())
-    commit, dirty = git_commit()
-    report.update(
-        hardware=hardware(),
-        versions=versions(),
-        git_commit=commit,
-        git_dirty=dirty,
-        run_seconds=time.perf_counter() - start,
-    )
+    report.update(provenance(), run_seconds=time.perf_counter() - start)
     out.write_text(json.dumps(report, indent=2) + "\n")
     print(json.dumps(report["videos"], indent=1))
     print(f"wrote {out}")

@@ -56,3 +56,9 @@ def git_commit() -> tuple[str | None, bool | None]:
     except (OSError, subprocess.CalledProcessError):
         return None, None
     return head.stdout.strip(), bool(status.stdout.strip())
+
+
+def provenance(accelerator: str = "cpu") -> dict[str, Any]:
+    """What every benchmark record carries: hardware, library versions, and the code's commit."""
+    commit, dirty = git_commit()
+    return {"hardware": hardware(accelerator), "versions": versions(), "git_commit": commit, "git_dirty": dirty}

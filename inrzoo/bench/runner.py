@@ -16,10 +16,10 @@ import lightning.pytorch as pl
 
 from inrzoo.backbones import BACKBONES
 from inrzoo.baselines import CodecResult, encode_with_ffmpeg, ffmpeg_version, require_ffmpeg
-from inrzoo.bench.environment import git_commit, hardware, versions
+from inrzoo.bench.environment import provenance
 from inrzoo.bench.matrix import Combination, plan_matrix, split_patterns
 from inrzoo.bench.sizing import SizedModel, SizingError, size_to_budget
-from inrzoo.bench.tiers import TIERS
+from inrzoo.bench.tiers import TIERS, Tier
 from inrzoo.data import VideoDataModule
 from inrzoo.errors import InrzooError
 from inrzoo.evaluation import evaluate_reconstruction
@@ -67,17 +67,10 @@ class BenchOptions:
 
 
 @dataclass(frozen=True)
-class ResolvedSettings:
+class ResolvedSettings(Tier):
     """The options with the tier's defaults filled in: what the run actually used (stored in the JSON)."""
 
-    video: str
-    resize: tuple[int, int] | None
-    max_frames: int | None
-    budgets: tuple[int, ...]
-    fit_seconds: float | None
-    fit_steps: int | None
-    crfs: tuple[int, ...]
-    codecs: tuple[str, ...]
+    codecs: tuple[str, ...] = ()
 
 
 def parse_budgets(text: str | int) -> tuple[int, ...]:
@@ -212,7 +205,6 @@ def run_bench(options: BenchOptions, on_update: Callable[[dict[str, Any]], None]
     run_start = time.perf_counter()
     dm = VideoDataModule(path=settings.video, resize=settings.resize, max_frames=settings.max_frames)
     frames = dm.frames
-    commit, dirty = git_commit()
     report: dict[str, Any] = {
         "name": "bench",
         "status": "running",
@@ -226,11 +218,8 @@ def run_bench(options: BenchOptions, on_update: Callable[[dict[str, Any]], None]
         "backbones": options.backbones,
         "hypernets": options.hypernets,
         "seed": options.seed,
-        "hardware": hardware(options.accelerator),
-        "versions": versions(),
+        **provenance(options.accelerator),
         "ffmpeg": ffmpeg_version() if settings.codecs else None,
-        "git_commit": commit,
-        "git_dirty": dirty,
         "results": [],
         "skipped": [{"name": f"{s.backbone}+{s.hypernet}", "reason": s.reason} for s in skipped],
         "failed": [],

@@ -105,27 +105,26 @@ def compress_run(
     (:func:`quality_stage`, checkpoints in ``stage_dir``, default ``RUN/compress_stage``).
     """
     from inrzoo.evaluation import score_frames
-    from inrzoo.models.loading import find_checkpoint, load_video_inr
+    from inrzoo.models.loading import find_checkpoint, load_fitted
 
     settings = CompressionSettings(weight_bits, latent_bits, prune, keep_alignment)
     if qat_epochs < 0:
         raise InrzooError(f"--qat-epochs must be >= 0, got {qat_epochs}")
     output = claim_output(output, overwrite)  # refuse before any work
     checkpoint = find_checkpoint(run)
-    saved = torch.load(checkpoint, map_location="cpu", weights_only=True)
-    model_config = {k: v for k, v in (saved.get("hyper_parameters") or {}).items() if k != "_instantiator"}
-    if "backbone" not in model_config or not isinstance(model_config.get("backbone"), dict):
+    fitted = load_fitted(checkpoint)
+    model, model_config = fitted.model, fitted.config
+    if not isinstance(model_config.get("backbone"), dict):
         raise InrzooError(
             f"{checkpoint} does not record its model config; compress a checkpoint written by `inrzoo fit`"
         )
-    model = load_video_inr(checkpoint)
     if qat_epochs:
         default_stage = (Path(run) if Path(run).is_dir() else checkpoint.parent.parent) / "compress_stage"
         model = quality_stage(
-            model, saved.get("datamodule_hyper_parameters"), settings, qat_epochs,
+            model, fitted.data, settings, qat_epochs,
             Path(stage_dir) if stage_dir else default_stage, qat_learning_rate, resume, accelerator,
         )  # fmt: skip
-    frames, fps, note = _source_frames(saved.get("datamodule_hyper_parameters"))
+    frames, fps, note = _source_frames(fitted.data)
     height, width = model.frame_size
     num_frames = model.latents.num_frames
     video = {"name": model.video_name, "num_frames": num_frames, "height": height, "width": width, "fps": fps or 25.0}

@@ -88,9 +88,9 @@ def retrieve_main(argv: Sequence[str]) -> int:
     if args.text is not None:
         query = teacher_from_config(index.teacher).encode_text([args.text])[0].cpu()
     else:
-        from inrzoo.retrieval.index import load_fitted
+        from inrzoo.models.loading import load_fitted
 
-        model = load_fitted(args.video)[0]
+        model = load_fitted(args.video).model
         if model.alignment is None:
             raise InrzooError(f"{args.video} holds no alignment, so it has no embedding to query with")
         query = pool_frames(model.aligned_embeddings().detach().cpu(), index.pooling)

@@ -127,29 +127,6 @@ class RetrievalIndex:
         return cls(entries, meta.get("teacher"), pooling or meta.get("pooling", "mean"))
 
 
-def teacher_config_of(checkpoint: str | Path) -> dict[str, Any] | None:
-    """The teacher's config (class_path + init_args) as the CLI saved it in the checkpoint."""
-    state = torch.load(checkpoint, map_location="cpu", weights_only=True)
-    alignment = (state.get("hyper_parameters") or {}).get("alignment")
-    teacher = alignment.get("teacher") if isinstance(alignment, dict) else None
-    return json.loads(json.dumps(teacher, default=str)) if isinstance(teacher, dict) else None
-
-
-def load_fitted(path: str | Path) -> tuple[Any, dict[str, Any] | None, str]:
-    """(model, teacher config, default name) of a run folder, a checkpoint or a ``.inrz`` file."""
-    from inrzoo.models.loading import find_checkpoint, load_video_inr
-
-    if str(path).endswith(".inrz"):
-        from inrzoo.compression import Bitstream, decode_model
-
-        stream = Bitstream.read(path)
-        alignment = stream.header["model"].get("alignment") or {}
-        teacher = alignment.get("teacher") if isinstance(alignment, dict) else None
-        return decode_model(stream), teacher, Path(path).stem
-    checkpoint = find_checkpoint(path)
-    return load_video_inr(checkpoint), teacher_config_of(checkpoint), checkpoint.parent.parent.name
-
-
 def expand_corpus_folders(paths: Sequence[str | Path]) -> list[str]:
     """A ``fit-many`` output folder stands for the finished run of each of its videos (its results.csv)."""
     import csv
@@ -174,13 +151,16 @@ def expand_corpus_folders(paths: Sequence[str | Path]) -> list[str]:
 def build_index(checkpoints: Sequence[str | Path], pooling: Pooling = "mean") -> RetrievalIndex:
     """Load each fitted model (run, checkpoint, .inrz, or every finished run of a ``fit-many`` folder),
     keep its aligned latents, pool them per video."""
+    from inrzoo.models.loading import load_fitted
+
     checkpoints = expand_corpus_folders(checkpoints)
     if not checkpoints:
         raise InrzooError("give at least one checkpoint or run folder to index")
     entries: list[VideoEntry] = []
     teacher: dict[str, Any] | None = None
     for i, path in enumerate(checkpoints):
-        model, config, default_name = load_fitted(path)
+        fitted = load_fitted(path)
+        model, config = fitted.model, fitted.teacher_config
         if model.alignment is None:
             raise InrzooError(
                 f"{path} holds no alignment (fitted without it, or compressed with --drop-alignment); "
@@ -195,6 +175,6 @@ def build_index(checkpoints: Sequence[str | Path], pooling: Pooling = "mean") ->
             )
         with torch.no_grad():
             frames = model.aligned_embeddings().cpu()
-        name = model.video_name or default_name
+        name = model.video_name or fitted.name
         entries.append(VideoEntry(str(name), str(path), frames))
     return RetrievalIndex(entries, teacher, pooling)

@@ -20,27 +20,19 @@ class FittedVideo:
 
 
 def load_fitted_video(path: str | Path) -> FittedVideo:
-    """A run folder, a checkpoint, or a .inrz file."""
-    if str(path).endswith(".inrz"):
-        from inrzoo.compression import Bitstream, decode_model
+    """A run folder, a checkpoint, or a .inrz file, with its frame rate (25 when the source is gone)."""
+    from inrzoo.models.loading import load_fitted
 
-        stream = Bitstream.read(path)
-        return FittedVideo(decode_model(stream), float(stream.header["video"].get("fps") or 25.0), None)
-    from inrzoo.models.loading import find_checkpoint, load_video_inr
-
-    checkpoint = find_checkpoint(path)
-    saved = torch.load(checkpoint, map_location="cpu", weights_only=True)
-    config = saved.get("datamodule_hyper_parameters")
-    config = {k: v for k, v in config.items() if not k.startswith("_")} if config else None
-    fps = 25.0
-    if config:
+    fitted = load_fitted(path)
+    fps = float((fitted.video or {}).get("fps") or 25.0)
+    if fitted.data:
         try:
             from inrzoo.data import VideoDataModule
 
-            fps = VideoDataModule(**config).fps
+            fps = VideoDataModule(**fitted.data).fps
         except InrzooError:
             pass  # the source is gone: decoding still works, at 25 frames/s
-    return FittedVideo(load_video_inr(checkpoint), fps, config)
+    return FittedVideo(fitted.model, fps, fitted.data)
 
 
 def source_frames(video: FittedVideo, what: str, **overrides: Any) -> Tensor:

@@ -12,6 +12,12 @@ _NETWORK_HINTS = (
 )  # fmt: skip
 
 
+def null_text_to_none(value: str | None) -> str | None:
+    """``None`` for "null"/"None"/"": jsonargparse turns a command-line ``null`` into the text "None" for
+    an optional string inside an optional dataclass (``model.init_args.alignment.teacher.init_args.*``)."""
+    return None if value is None or str(value).strip().lower() in {"", "none", "null"} else value
+
+
 def looks_like_a_local_file(value: str | None) -> bool:
     return bool(value) and (Path(str(value)).expanduser().exists() or any(s in str(value) for s in ("/", "\\")))
 

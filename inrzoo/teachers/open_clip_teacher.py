@@ -11,7 +11,13 @@ from torch import Tensor
 from inrzoo.errors import InrzooError
 from inrzoo.teachers.fingerprint import fingerprint_file
 from inrzoo.teachers.lazy import LazyTeacher
-from inrzoo.teachers.loading import is_network_failure, looks_like_a_local_file, require_file, weights_unavailable
+from inrzoo.teachers.loading import (
+    is_network_failure,
+    looks_like_a_local_file,
+    null_text_to_none,
+    require_file,
+    weights_unavailable,
+)
 from inrzoo.teachers.preprocess import ImagePreprocess
 from inrzoo.teachers.registry import register_teacher
 
@@ -38,8 +44,7 @@ class OpenClipTeacher(LazyTeacher):
                  cache_dir: str | None = None) -> None:  # fmt: skip
         super().__init__()
         self.model_name = model_name
-        # A config's `null` can arrive as text through some command-line paths.
-        self.pretrained = None if str(pretrained).strip().lower() in {"", "none", "null"} else pretrained
+        self.pretrained = null_text_to_none(pretrained)
         self.cache_dir = cache_dir
         self._preprocess: ImagePreprocess | None = None
 

@@ -11,7 +11,7 @@ from torch import Tensor
 from inrzoo.errors import InrzooError
 from inrzoo.teachers.fingerprint import fingerprint_file
 from inrzoo.teachers.lazy import LazyTeacher
-from inrzoo.teachers.loading import is_network_failure, require_file, weights_unavailable
+from inrzoo.teachers.loading import is_network_failure, null_text_to_none, require_file, weights_unavailable
 from inrzoo.teachers.preprocess import ImagePreprocess
 from inrzoo.teachers.registry import register_teacher
 
@@ -37,7 +37,7 @@ class TimmTeacher(LazyTeacher):
         super().__init__()
         self.model_name = model_name
         self.pretrained = pretrained
-        self.checkpoint = checkpoint
+        self.checkpoint = null_text_to_none(checkpoint)
         self.model_kwargs = dict(model_kwargs or {})
         self._preprocess: ImagePreprocess | None = None
 
