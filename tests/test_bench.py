@@ -229,3 +229,83 @@ def test_strict_mode_makes_an_installed_broken_plugin_fatal(broken_plugin_site: 
     errors = [line for line in done.stderr.splitlines() if line.startswith("inrzoo: error:")]
     assert len(errors) == 1 and "broken-net" in errors[0] and "broken-inrzoo-plugin" in errors[0]
     assert "Traceback" not in done.stderr
+
+
+# -- the quality gate: a run compared with a stored one --------------------------------------
+def _one_combination(shared_clip_path: Path, out: Path, *extra: str) -> list[str]:
+    return ["bench", "--tier", "smoke", "--fit_steps", "2", "--codecs", "none", "--video", str(shared_clip_path),
+            "--backbones", "nerv-conv", "--hypernets", "film", "--out", str(out), *extra]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def baseline_run(shared_clip_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("baseline") / "first"
+    assert run(_one_combination(shared_clip_path, out)) == 0
+    return out / "bench.json"
+
+
+def test_a_rerun_matches_its_baseline(
+    baseline_run: Path, shared_clip_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    capsys.readouterr()
+    assert run(_one_combination(shared_clip_path, tmp_path / "again", "--baseline", str(baseline_run))) == 0
+    out = capsys.readouterr().out
+    assert "| nerv-conv+film@80k |" in out and "+0.000 | yes |" in out, "fit_steps runs are deterministic"
+    again = json.loads((tmp_path / "again" / "bench.json").read_text())
+    first = json.loads(baseline_run.read_text())
+    assert [r["psnr"] for r in again["results"]] == [r["psnr"] for r in first["results"]]
+
+
+def test_a_combination_below_its_baseline_fails(
+    baseline_run: Path, shared_clip_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    better = json.loads(baseline_run.read_text())
+    for record in better["results"]:
+        record["psnr"] += 0.5  # the stored run was better than what this code gets now
+    stored = tmp_path / "better.json"
+    stored.write_text(json.dumps(better))
+    assert run(_one_combination(shared_clip_path, tmp_path / "worse", "--baseline", str(stored))) == 1
+    line = error_line(capsys)
+    assert "fell more than 0.1 dB below the baseline" in line and "nerv-conv+film@80k" in line
+    # A wider tolerance lets the same run pass.
+    args = _one_combination(shared_clip_path, tmp_path / "tolerant", "--baseline", str(stored), "--tolerance", "0.6")
+    assert run(args) == 0
+
+
+def test_a_combination_missing_from_the_run_fails(
+    baseline_run: Path, shared_clip_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    stored = json.loads(baseline_run.read_text())
+    stored["results"].append({**stored["results"][0], "name": "gone+film@80k"})
+    path = tmp_path / "with_more.json"
+    path.write_text(json.dumps(stored))
+    assert run(_one_combination(shared_clip_path, tmp_path / "out", "--baseline", str(path))) == 1
+    assert "gone+film@80k" in error_line(capsys)
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        ({"fit_steps": 7}, "was measured with fit_steps=7"),
+        ({"budgets": [1234]}, "was measured with budgets=[1234]"),
+        ({"results": None}, "has no 'results' list"),
+    ],
+)
+def test_a_baseline_of_other_settings_is_refused_before_fitting(
+    change: dict, expected: str, baseline_run: Path, shared_clip_path: Path, tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:  # fmt: skip
+    stored = {**json.loads(baseline_run.read_text()), **change}
+    path = tmp_path / "other.json"
+    path.write_text(json.dumps(stored))
+    assert run(_one_combination(shared_clip_path, tmp_path / "out", "--baseline", str(path))) == 2
+    assert expected in error_line(capsys)
+    assert not (tmp_path / "out").exists(), "nothing is fitted or written against a baseline that cannot compare"
+
+
+def test_a_missing_baseline_is_a_one_line_error(
+    shared_clip_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    missing = tmp_path / "nope.json"
+    assert run(_one_combination(shared_clip_path, tmp_path / "out", "--baseline", str(missing))) == 2
+    assert "nope.json not found" in error_line(capsys)

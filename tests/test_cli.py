@@ -290,7 +290,37 @@ def test_fit_metrics_json(fitted: SimpleNamespace) -> None:
     assert math.isfinite(record["psnr"]) and record["psnr"] > 5
     assert 0 < record["ms_ssim"] <= 1
     assert record["bpp_16bit"] == pytest.approx(record["params"] * 16 / (CLIP_FRAMES * FIT_SIZE[0] * FIT_SIZE[1]))
-    assert record["epochs"] == 2
+    assert record["epochs"] == 2 and record["steps"] == 4 and record["stopped_by_max_time"] is False
+    # Per-frame truth: every frame's PSNR, the worst one and the 5th percentile beside the mean.
+    scores = record["frame_psnr"]
+    assert len(scores) == CLIP_FRAMES
+    assert record["psnr"] == pytest.approx(sum(scores) / len(scores), abs=1e-3)
+    assert record["psnr_worst"] == pytest.approx(min(scores), abs=1e-3) and scores[record["worst_frame"]] == min(scores)
+    assert record["psnr_worst"] <= record["psnr_p5"] <= record["psnr"]
+
+
+def test_fit_summary_prints_the_worst_frame(fitted: SimpleNamespace, capsys: pytest.CaptureFixture[str]) -> None:
+    record = json.loads((fitted.run / "metrics.json").read_text())
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(fitted.root)
+        patch.setenv("INRZOO_CACHE_DIR", str(fitted.root / "cache"))
+        capsys.readouterr()
+        assert run([*fitted.args, "--trainer.logger.init_args.version=worst_frame_print"]) == 0
+    out = capsys.readouterr().out
+    assert f"worst frame {record['psnr_worst']:.2f} dB: frame {record['worst_frame']}" in out
+    assert f"5th percentile {record['psnr_p5']:.2f} dB" in out
+
+
+def test_epochs_count_completed_epochs(workdir: Path, shared_clip_path: Path) -> None:
+    """Two epochs of 2 steps and one step more is 2.5 epochs, not 3."""
+    args = ["fit", "--config", str(QUICKSTART), "--trainer.accelerator=cpu", "--trainer.max_epochs=5",
+            "--trainer.max_steps=5", "--trainer.limit_train_batches=2", "--trainer.enable_progress_bar=false",
+            "--trainer.check_val_every_n_epoch=100", f"--trainer.logger.init_args.save_dir={workdir / 'runs'}",
+            f"--data.init_args.path={shared_clip_path}", "--data.init_args.resize=[20,40]"]  # fmt: skip
+    assert run(args) == 0
+    [run_dir] = (workdir / "runs").glob("*/version_0")
+    record = json.loads((run_dir / "metrics.json").read_text())
+    assert (record["epochs"], record["steps"]) == (2.5, 5)
 
 
 def test_fit_reconstruction_has_the_declared_size(fitted: SimpleNamespace) -> None:
@@ -300,6 +330,9 @@ def test_fit_reconstruction_has_the_declared_size(fitted: SimpleNamespace) -> No
 
     comparison = read_image(str(fitted.run / "comparison.png"))
     assert comparison.shape[0] == 3 and comparison.shape[2] > 2 * FIT_SIZE[1], "ground truth | reconstruction"
+    # Four rows (the worst frame among them) under a caption strip naming the columns.
+    assert comparison.shape[1] == 16 + 4 + 4 * (FIT_SIZE[0] + 4)
+    assert (comparison[:, :16] < 128).any(), "the caption strip holds the column labels"
 
 
 def _scalar_tags(run_dir: Path) -> set[str]:
@@ -318,12 +351,13 @@ def test_saved_config_reproduces_the_run(fitted: SimpleNamespace) -> None:
     config = yaml.safe_load((fitted.run / "config.yaml").read_text())
     assert config["data"]["init_args"]["resize"] == list(FIT_SIZE)
     assert config["trainer"]["max_epochs"] == 2
-    assert config["model"]["init_args"]["backbone"]["class_path"].endswith("NeRVBackbone")
+    assert config["model"]["init_args"]["backbone"]["class_path"].endswith("HNeRVBackbone")
 
 
 def test_checkpoint_loads_with_weights_only(fitted: SimpleNamespace) -> None:
     checkpoint = torch.load(fitted.run / "checkpoints" / "last.ckpt", weights_only=True)
-    assert tuple(checkpoint["state_dict"]["latents.weight"].shape) == (CLIP_FRAMES, 32)
+    # The quickstart's spatial latent: 4 channels on a 2x3 grid (30x50 frames render padded to 40x60).
+    assert tuple(checkpoint["state_dict"]["latents.weight"].shape) == (CLIP_FRAMES, 4 * 2 * 3)
 
 
 def test_a_checkpoint_from_a_newer_inrzoo_is_refused_clearly(

@@ -51,7 +51,9 @@ def fitted(shared_clip_path: Path, tmp_path_factory: pytest.TempPathFactory) -> 
 def test_decoding_the_file_equals_the_quantised_model_exactly(fitted: SimpleNamespace) -> None:
     original = load_video_inr(fitted.run)
     reference = load_video_inr(fitted.run)
-    reference.load_state_dict(quantized_state(original, CompressionSettings()))
+    missing, unexpected = reference.load_state_dict(quantized_state(original, CompressionSettings()), strict=False)
+    # The file leaves out only what serves training (the quickstart's frame encoder).
+    assert not unexpected and all(name.startswith("frame_encoder.") or name == "encoder_retired" for name in missing)
     from_file = decode_model(Bitstream.read(fitted.path))
     frames = list(range(original.latents.num_frames))
     assert torch.equal(decode_frames(from_file, frames), decode_frames(reference, frames))

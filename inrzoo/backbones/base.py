@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from abc import ABC, abstractmethod
 from typing import Any, ClassVar
 
@@ -30,6 +31,10 @@ class INRBackbone(Pluggable, nn.Module, ABC):
     modulated_layer_types: ClassVar[tuple[type[ModulatedLayer], ...]] = (ModulatedLayer,)
     #: Training settings that suit the backbone; ``inrzoo bench`` uses them for every combination.
     recommended_training: ClassVar[dict[str, float | int]] = {"batch_size": 1, "learning_rate": 1e-3}
+    #: ``latent_dim`` that ``inrzoo bench`` gives this backbone (spatial latents count it per grid cell).
+    recommended_latent_dim: ClassVar[int] = 32
+    #: ``FrameEncoder`` kwargs ``inrzoo bench`` fits this backbone with (None: latents from the dictionary).
+    recommended_frame_encoder: ClassVar[dict[str, Any] | None] = None
 
     @classmethod
     def scaled_kwargs(cls, scale: float) -> dict[str, Any] | None:
@@ -60,6 +65,18 @@ class INRBackbone(Pluggable, nn.Module, ABC):
     def _build(self) -> None:
         """Create layers; ``self.latent_dim`` and ``self.frame_size`` are set."""
 
+    def latent_shape(self, latent_dim: int, frame_size: tuple[int, int]) -> tuple[int, ...]:
+        """Shape of one frame's latent: ``(latent_dim,)`` for vector latents (the default); a spatial
+        backbone returns ``(latent_dim, h, w)``, a small feature map whose grid follows the frame size."""
+        return (latent_dim,)
+
+    @property
+    def latent_size(self) -> int:
+        """Numbers stored per frame: the product of :meth:`latent_shape` (a built backbone's latents
+        arrive flattened to this size; heads and the latent dictionary see this size too)."""
+        assert self.latent_dim is not None and self.frame_size is not None, "call build() first"
+        return math.prod(self.latent_shape(self.latent_dim, self.frame_size))
+
     def render_size(self) -> tuple[int, int]:
         """(H, W) the backbone renders for the frame size: padded up to ``size_multiple``."""
         assert self.frame_size is not None, "call build() first"
@@ -75,6 +92,7 @@ class INRBackbone(Pluggable, nn.Module, ABC):
     def forward(self, latent: Tensor, params: dict[str, LayerParams]) -> Tensor:
         """Render frames.
 
-        latent: (B, D); params: per-sample parameters for (a subset of) ``modulated_layers()``.
+        latent: (B, latent_size) (a spatial backbone reshapes it to ``(B, *latent_shape)``);
+        params: per-sample parameters for (a subset of) ``modulated_layers()``.
         Returns (B, 3, *render_size()) with values meant to lie in [0, 1].
         """

@@ -21,11 +21,26 @@ from torch import Tensor, nn
 class LayerParams:
     """Per-sample parameters for one modulated layer.
 
-    weight: (B, *base_weight.shape); bias: (B, out_features) or None.
+    weight: (B, *base_weight.shape), or None with ``out_scale``; bias: (B, out_features) or None.
+    out_scale: (B, out_features): the per-sample weight is the base weight with each output row scaled
+        (FiLM). The layer then runs one ordinary batched op and scales its output, instead of a
+        per-sample (grouped) op: on a CPU that is several times faster, with the same result.
     """
 
-    weight: Tensor
+    weight: Tensor | None
     bias: Tensor | None
+    out_scale: Tensor | None = None
+
+    def __post_init__(self) -> None:
+        if self.weight is None and self.out_scale is None:
+            raise ValueError("LayerParams needs a per-sample weight or an out_scale")
+
+    def dense_weight(self, base_weight: Tensor) -> Tensor:
+        """The per-sample weight as a tensor (B, *base_weight.shape), whichever form it was given in."""
+        if self.weight is not None:
+            return self.weight
+        assert self.out_scale is not None
+        return self.out_scale.reshape(*self.out_scale.shape, *([1] * (base_weight.dim() - 1))) * base_weight
 
 
 class ModulatedLayer(nn.Module):
@@ -59,6 +74,9 @@ class ModulatedLinear(ModulatedLayer):
     def forward(self, x: Tensor, params: LayerParams | None = None) -> Tensor:
         if params is None:
             return F.linear(x, self.weight, self.bias)
+        if params.weight is None:  # row-scaled base weight: scale the shared layer's output
+            out = F.linear(x, self.weight) * params.out_scale[:, None, :]
+            return out + params.bias[:, None, :] if params.bias is not None else out
         out = torch.bmm(x, params.weight.transpose(1, 2))
         if params.bias is not None:
             out = out + params.bias[:, None, :]
@@ -81,6 +99,9 @@ class ModulatedConv2d(ModulatedLayer):
     def forward(self, x: Tensor, params: LayerParams | None = None) -> Tensor:
         if params is None:
             return F.conv2d(x, self.weight, self.bias, padding=self.padding)
+        if params.weight is None:  # row-scaled base weight: scale the shared conv's output
+            out = F.conv2d(x, self.weight, padding=self.padding) * params.out_scale[:, :, None, None]
+            return out + params.bias[:, :, None, None] if params.bias is not None else out
         batch, channels, height, width = x.shape
         weight = params.weight.reshape(-1, *params.weight.shape[2:])
         bias = params.bias.reshape(-1) if params.bias is not None else None

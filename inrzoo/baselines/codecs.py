@@ -49,6 +49,8 @@ class CodecResult:
     height: int
     width: int
     path: str
+    psnr_worst: float = float("nan")
+    psnr_p5: float = float("nan")
 
     def as_dict(self) -> dict[str, float | int | str | None]:
         return asdict(self)
@@ -132,4 +134,6 @@ def encode_with_ffmpeg(
         height=int(height),
         width=int(width),
         path=str(path),
+        psnr_worst=scores["psnr_worst"],
+        psnr_p5=scores["psnr_p5"],
     )

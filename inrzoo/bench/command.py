@@ -6,6 +6,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from inrzoo.bench.baseline import check_comparable, gate, load_baseline, planned_settings
 from inrzoo.bench.matrix import plan_matrix
 from inrzoo.bench.report import claim_outputs, leaderboard, write_json, write_outputs
 from inrzoo.bench.runner import BenchOptions, resolve, run_bench
@@ -31,8 +32,11 @@ def parse_bench_args(argv: Sequence[str]) -> BenchOptions:
 def bench_main(argv: Sequence[str]) -> int:
     """Run the matrix; exit status 1 when a combination failed or none could run (the outputs say why)."""
     options = parse_bench_args(argv)
-    resolve(options)  # bad options and patterns fail before anything is claimed or fitted
+    settings = resolve(options)  # bad options and patterns fail before anything is claimed or fitted
     plan_matrix(options.backbones, options.hypernets)
+    baseline = load_baseline(options.baseline) if options.baseline is not None else None
+    if baseline is not None:
+        check_comparable(planned_settings(settings), baseline, options.baseline)
     out = Path(options.out) if options.out is not None else Path("runs") / "bench" / options.tier
     paths = claim_outputs(out, options.overwrite)  # refuse before minutes of fitting, not after
     report = run_bench(options, on_update=lambda partial: write_json(partial, paths["bench.json"]))
@@ -42,5 +46,7 @@ def bench_main(argv: Sequence[str]) -> int:
     print(f"wrote {', '.join(str(p) for p in paths.values())}")
     if not any(r["kind"] == "inrzoo" for r in report["results"]):
         print("inrzoo: error: no combination could be fitted (see Skipped/Failed above)", file=sys.stderr)
+        return 1
+    if baseline is not None and gate(report, baseline, options.baseline, options.tolerance):
         return 1
     return 1 if report["failed"] else 0

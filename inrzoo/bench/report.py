@@ -57,15 +57,15 @@ def leaderboard(report: dict[str, Any]) -> str:
         "bpp = 16-bit parameters x 16 / (frames x H x W); codec PSNR is interpolated at the model's bpp "
         "from the same run's CRF sweep (blank: outside the sweep).",
         "",
-        "| rank | combination | params | bpp | bpp 8-bit | PSNR (dB) | MS-SSIM | train s | epochs | decode fps | "
-        + " | ".join(f"{c} PSNR @bpp | vs {c}" for c in codecs)
-        + (" |" if codecs else "|"),
-        "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|" + "---:|---:|" * len(codecs),
+        "| rank | combination | params | bpp | bpp 8-bit | PSNR (dB) | worst frame | 5th pct | MS-SSIM | train s "
+        "| epochs | decode fps | " + " | ".join(f"{c} PSNR @bpp | vs {c}" for c in codecs) + (" |" if codecs else "|"),
+        "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|" + "---:|---:|" * len(codecs),
     ]
     for rank, r in enumerate(models, start=1):
         cells = [
             str(rank), r["name"], f"{r['params']:,}", f"{r['bpp']:.4f}", f"{r['bpp_8bit']:.4f}", f"{r['psnr']:.2f}",
-            _fmt(r["ms_ssim"], 4), f"{r['train_seconds']:.0f}", f"{r['epochs']:.1f}", f"{r['decode_fps']:.1f}",
+            _fmt(r.get("psnr_worst"), 2), _fmt(r.get("psnr_p5"), 2), _fmt(r["ms_ssim"], 4),
+            f"{r['train_seconds']:.0f}", f"{r['epochs']:.1f}", f"{r['decode_fps']:.1f}",
         ]  # fmt: skip
         for codec in codecs:
             at = codec_psnr_at(report, codec, r["bpp"])
@@ -75,12 +75,13 @@ def leaderboard(report: dict[str, Any]) -> str:
     if codec_rows:
         lines += [
             "",
-            "| codec | bytes | bpp | PSNR (dB) | MS-SSIM | encode s | decode fps |",
-            "|---|---:|---:|---:|---:|---:|---:|",
+            "| codec | bytes | bpp | PSNR (dB) | worst frame | 5th pct | MS-SSIM | encode s | decode fps |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
         ]
         for r in codec_rows:
             lines.append(
-                f"| {r['name']} | {r['bytes']:,} | {r['bpp']:.4f} | {r['psnr']:.2f} | {_fmt(r['ms_ssim'], 4)} "
+                f"| {r['name']} | {r['bytes']:,} | {r['bpp']:.4f} | {r['psnr']:.2f} | {_fmt(r.get('psnr_worst'), 2)} "
+                f"| {_fmt(r.get('psnr_p5'), 2)} | {_fmt(r['ms_ssim'], 4)} "
                 f"| {r['encode_seconds']:.1f} | {r['decode_fps']:.0f} |"
             )
     for title, key, field in (("Skipped", "skipped", "reason"), ("Failed", "failed", "error")):

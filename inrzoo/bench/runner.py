@@ -48,11 +48,18 @@ class BenchOptions:
         codecs: comma-separated baselines from x264, x265, av1; 'none' for none.
         seed: seed of every fit.
         accelerator: Lightning accelerator ('cpu', 'gpu', 'auto').
+        learning_rate: peak learning rate of every fit (None: each backbone's ``recommended_training``);
+            the training-recipe scan in benchmarks/recipe_scan.py sets it.
+        batch_size: frames per step of every fit (None: each backbone's ``recommended_training``).
+        baseline: a bench.json of an earlier run with the same settings: print each combination's PSNR
+            change and exit 1 when one falls more than ``tolerance`` dB below it (or is missing).
+        tolerance: dB a combination may fall below ``baseline`` (runs with fit_steps are deterministic
+            on one machine kind; timed runs are not, so give them a wider tolerance).
     """
 
     backbones: str = "*"
     hypernets: str = "*"
-    tier: Literal["smoke", "cpu"] = "smoke"
+    tier: Literal["smoke", "ci", "cpu"] = "smoke"
     out: Path | None = None
     overwrite: bool = False
     video: str | None = None
@@ -64,6 +71,10 @@ class BenchOptions:
     codecs: str = "x264,x265"
     seed: int = 0
     accelerator: str = "cpu"
+    learning_rate: float | None = None
+    batch_size: int | None = None
+    baseline: Path | None = None
+    tolerance: float = 0.1
 
 
 @dataclass(frozen=True)
@@ -71,6 +82,8 @@ class ResolvedSettings(Tier):
     """The options with the tier's defaults filled in: what the run actually used (stored in the JSON)."""
 
     codecs: tuple[str, ...] = ()
+    learning_rate: float | None = None
+    batch_size: int | None = None
 
 
 def parse_budgets(text: str | int) -> tuple[int, ...]:
@@ -108,6 +121,8 @@ def resolve(options: BenchOptions) -> ResolvedSettings:
         fit_steps=fit_steps,
         crfs=tier.crfs,
         codecs=codecs,
+        learning_rate=options.learning_rate,
+        batch_size=options.batch_size,
     )
 
 
@@ -125,6 +140,8 @@ def fit_combination(
 ) -> dict[str, Any]:
     """Train one sized combination within the budget, then score it on every frame."""
     training = {"batch_size": 1, "learning_rate": 1e-3, **BACKBONES.get(sized.backbone).recommended_training}
+    overrides = {"batch_size": settings.batch_size, "learning_rate": settings.learning_rate}
+    training.update({k: v for k, v in overrides.items() if v is not None})
     dm.batch_size = int(training["batch_size"])
     pl.seed_everything(seed, verbose=False)
     timed = settings.fit_seconds is not None and settings.fit_steps is None
@@ -164,6 +181,8 @@ def fit_combination(
         "bpp_16bit": result.bpp_16bit,
         "bpp_8bit": result.bpp_8bit,
         "psnr": result.psnr,
+        "psnr_worst": result.psnr_worst,
+        "psnr_p5": result.psnr_p5,
         "ms_ssim": result.ms_ssim,
         "train_seconds": train_seconds,
         "steps": trainer.global_step,
@@ -189,6 +208,8 @@ def codec_record(result: CodecResult) -> dict[str, Any]:
         "bytes": result.bytes,
         "bpp": result.bpp,
         "psnr": result.psnr,
+        "psnr_worst": result.psnr_worst,
+        "psnr_p5": result.psnr_p5,
         "ms_ssim": result.ms_ssim,
         "encode_seconds": result.encode_seconds,
         "decode_fps": result.decode_fps,
@@ -215,6 +236,8 @@ def run_bench(options: BenchOptions, on_update: Callable[[dict[str, Any]], None]
         "budgets": list(settings.budgets),
         "fit_seconds": settings.fit_seconds,
         "fit_steps": settings.fit_steps,
+        "learning_rate": settings.learning_rate,
+        "batch_size": settings.batch_size,
         "backbones": options.backbones,
         "hypernets": options.hypernets,
         "seed": options.seed,
@@ -271,7 +294,8 @@ def _run_combination(
         return
     report["results"].append(record)
     print(
-        f"{record['name']}: {record['params']:,} params, {record['psnr']:.2f} dB, "
+        f"{record['name']}: {record['params']:,} params, {record['psnr']:.2f} dB "
+        f"(worst frame {record['psnr_worst']:.2f}, 5th percentile {record['psnr_p5']:.2f}), "
         f"{record['steps']} steps in {record['train_seconds']:.0f} s",
         flush=True,
     )

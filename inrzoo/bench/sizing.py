@@ -14,10 +14,10 @@ from typing import Any
 from inrzoo.backbones import BACKBONES, create_backbone
 from inrzoo.errors import InrzooError
 from inrzoo.hypernets import HYPERNETS, create_hypernet
-from inrzoo.models import VideoINR
+from inrzoo.models import FrameEncoder, VideoINR
 
-#: The latent size and head width stay fixed (the quickstart's): only the backbone grows.
-LATENT_DIM = 32
+#: The head width stays fixed (the quickstart's), and each backbone keeps its ``recommended_latent_dim``:
+#: only the backbone grows.
 HYPERNET_HIDDEN = 32
 
 
@@ -35,12 +35,14 @@ class SizedModel:
     params: int
     backbone_kwargs: dict[str, Any]
     hypernet_kwargs: dict[str, Any] = field(default_factory=dict)
-    latent_dim: int = LATENT_DIM
+    latent_dim: int = 32
 
     def build(self, num_frames: int, frame_size: tuple[int, int], **model_kwargs: Any) -> VideoINR:
         """A fresh (untrained) model; ``model_kwargs`` go to :class:`VideoINR` (learning rate, ...)."""
+        encoder = BACKBONES.get(self.backbone).recommended_frame_encoder
         return VideoINR(
             backbone=create_backbone(self.backbone, **self.backbone_kwargs),
+            frame_encoder=FrameEncoder(**encoder) if encoder is not None else None,
             hypernet=create_hypernet(self.hypernet, **self.hypernet_kwargs),
             latent_dim=self.latent_dim,
             num_frames=num_frames,
@@ -88,7 +90,7 @@ def size_to_budget(
 
     def sized(scale: float) -> SizedModel:
         kwargs = target.scaled_kwargs(scale)
-        probe = SizedModel(backbone, hypernet, budget, 0, kwargs, hypernet_kwargs)
+        probe = SizedModel(backbone, hypernet, budget, 0, kwargs, hypernet_kwargs, target.recommended_latent_dim)
         probe.params = probe.build(num_frames, frame_size).parameter_count()
         return probe
 

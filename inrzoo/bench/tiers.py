@@ -28,6 +28,12 @@ TIERS: dict[str, Tier] = {
         video="sample:carphone", resize=(40, 48), max_frames=6, budgets=(80_000,), fit_seconds=None, fit_steps=3,
         crfs=(26, 38),
     ),
+    # CI's quality gate: every built-in combination for a fixed step count (deterministic on one machine
+    # kind), compared with the committed benchmarks/results/bench_ci/bench.json; a few minutes in all.
+    "ci": Tier(
+        video="sample:bunny", resize=(90, 160), max_frames=24, budgets=(30_000,), fit_seconds=None, fit_steps=150,
+        crfs=(26, 38),
+    ),
     # This 2-core machine: Bunny at 180x320, ~100k parameters, 35 s per combination (~12 min for 4 x 3).
     "cpu": Tier(
         video="sample:bunny", resize=(180, 320), max_frames=None, budgets=(100_000,), fit_seconds=35.0, fit_steps=None,

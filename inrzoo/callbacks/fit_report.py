@@ -41,17 +41,35 @@ class FitReport(pl.Callback):
         train_seconds = time.perf_counter() - self._fit_start
         ground_truth = datamodule.frames
         result, decoded = evaluate_reconstruction(pl_module, ground_truth)
-        record = {**result.as_dict(), "train_seconds": train_seconds, "epochs": trainer.current_epoch}
+        stopped_by_time = _stopped_by_max_time(trainer)
+        record = {
+            **result.as_dict(),
+            "train_seconds": train_seconds,
+            # Steps over steps per epoch, not the epoch counter (one step past a whole epoch is not another).
+            "epochs": _epochs_trained(trainer),
+            "steps": trainer.global_step,
+            "stopped_by_max_time": stopped_by_time,
+        }
         self.result = record
         self._print(result, None if trainer.fast_dev_run else run_dir)
+        if stopped_by_time:
+            print(
+                f"  note      trainer.max_time stopped the fit after {record['epochs']} epochs "
+                f"({record['steps']} steps), before its planned end: this figure depends on the machine's speed"
+            )
         if trainer.fast_dev_run:  # a smoke run has no run folder of its own: leave no files
             return
         if self.write_video:
             write_mp4(decoded, run_dir / "reconstruction.mp4", fps=datamodule.fps)
-        count = min(self.num_comparison_frames, len(decoded))
-        picks = [round(i * (len(decoded) - 1) / max(1, count - 1)) for i in range(count)]
+        picks = comparison_frames(len(decoded), self.num_comparison_frames, result.worst_frame)
+        labels = [
+            f"frame {i}{' (worst)' if i == result.worst_frame else ''}\n{result.frame_psnr[i]:.2f} dB" for i in picks
+        ]
         write_comparison_png(
-            ground_truth[picks].float() / 255, decoded[picks].float() / 255, run_dir / "comparison.png"
+            ground_truth[picks].float() / 255,
+            decoded[picks].float() / 255,
+            run_dir / "comparison.png",
+            row_labels=labels,
         )
         claim_output(run_dir / "metrics.json").write_text(json.dumps(record, indent=2) + "\n")
 
@@ -60,10 +78,40 @@ class FitReport(pl.Callback):
         ms_ssim = f"{result.ms_ssim:.4f}" if result.ms_ssim is not None else "n/a"
         print(
             f"\ninrzoo fit: {result.num_frames} frames {result.height}x{result.width}\n"
-            f"  PSNR      {result.psnr:.2f} dB\n"
+            f"  PSNR      {result.psnr:.2f} dB (worst frame {result.psnr_worst:.2f} dB: frame {result.worst_frame};"
+            f" 5th percentile {result.psnr_p5:.2f} dB)\n"
             f"  MS-SSIM   {ms_ssim}\n"
             f"  params    {result.params:,}\n"
             f"  bpp       {result.bpp_16bit:.4f} (16-bit weights; {result.bpp_8bit:.4f} at 8-bit)\n"
             f"  decode    {result.decode_fps:.1f} frames/s\n"
             f"  run dir   {run_dir or '(none: fast_dev_run writes no files)'}"
         )
+
+
+def comparison_frames(num_frames: int, count: int, worst_frame: int) -> list[int]:
+    """``count`` frames spread over the video, always including the worst one (sorted, no repeats)."""
+    rows = min(count, num_frames)
+    spread = {round(i * (num_frames - 1) / max(1, rows - 1)) for i in range(rows)}
+    if worst_frame not in spread:
+        spread.discard(min(spread, key=lambda i: abs(i - worst_frame)))  # keep ``count`` rows
+        spread.add(worst_frame)
+    return sorted(spread)
+
+
+def _epochs_trained(trainer: pl.Trainer) -> float:
+    """Optimiser steps as a number of passes over the training frames (2.5: two epochs and half a third)."""
+    per_epoch = trainer.num_training_batches
+    if not per_epoch or per_epoch == float("inf"):
+        return float(trainer.current_epoch)
+    return round(trainer.global_step / per_epoch, 4)
+
+
+def _stopped_by_max_time(trainer: pl.Trainer) -> bool:
+    """True when ``trainer.max_time`` ended the fit (its Timer ran out) rather than the step/epoch plan."""
+    from lightning.pytorch.callbacks import Timer
+
+    timer = next((cb for cb in trainer.callbacks if isinstance(cb, Timer)), None)
+    if timer is None:
+        return False
+    remaining = timer.time_remaining("train")
+    return remaining is not None and remaining <= 0

@@ -20,6 +20,8 @@ from inrzoo.errors import InrzooError
 LATENT_TENSORS = ("latents.weight",)
 #: Tensors that are needed only for retrieval, dropped with ``keep_alignment=False``.
 ALIGNMENT_TENSORS = ("alignment_head.*", "teacher_mean", "teacher_spread")
+#: Tensors that only serve training (the frame encoder's outputs are already in the latents): never stored.
+TRAINING_ONLY_TENSORS = ("frame_encoder.*", "encoder_retired")
 
 
 @dataclass(frozen=True)
@@ -59,7 +61,7 @@ def prepared_state(model: torch.nn.Module, settings: CompressionSettings) -> dic
     """The tensors that go into the file (pruned, not yet quantised)."""
     state = {}
     for name, tensor in model.state_dict().items():
-        if not settings.keep_alignment and _is(name, ALIGNMENT_TENSORS):
+        if _is(name, TRAINING_ONLY_TENSORS) or (not settings.keep_alignment and _is(name, ALIGNMENT_TENSORS)):
             continue
         tensor = tensor.detach().cpu()
         if settings.prune and tensor.is_floating_point() and _prunable(name, tensor):
@@ -125,6 +127,7 @@ def encode_model(
             entry.update(kind="raw", dtype=dtype, data=payload.add(raw))
         entries.append(entry)
     config = copy.deepcopy(model_config)
+    config["frame_encoder"] = None  # decoding needs only the latents it produced
     if not settings.keep_alignment:
         config["alignment"] = None
     header = {"model": config, "video": video, "settings": asdict(settings), "tensors": entries}
@@ -179,6 +182,6 @@ def decode_model(stream: Bitstream) -> torch.nn.Module:
             "install the plugins it was made with"
         ) from err
     missing, unexpected = model.load_state_dict(decode_state(stream), strict=False)
-    if unexpected or [m for m in missing if not _is(m, ALIGNMENT_TENSORS)]:
+    if unexpected or [m for m in missing if not _is(m, ALIGNMENT_TENSORS + TRAINING_ONLY_TENSORS)]:
         raise BitstreamError(f"the bitstream's tensors do not match its model (missing {missing}, extra {unexpected})")
     return model.eval()

@@ -96,10 +96,9 @@ class FiLMHyperNet(LayerHyperNet):
 
     def forward(self, latent: Tensor, weight: Tensor, bias: Tensor | None) -> LayerParams:
         scale, shift = self.mlp(latent).chunk(2, dim=-1)
-        view = (-1, self.out_features) + (1,) * (weight.dim() - 1)
-        new_weight = (1 + scale).reshape(view) * weight
         base_bias = bias if bias is not None else weight.new_zeros(self.out_features)
-        return LayerParams(new_weight, base_bias + shift)
+        # Row-scaled base weight: the layer scales its output rather than building per-sample weights.
+        return LayerParams(None, base_bias + shift, out_scale=1 + scale)
 
 
 @register_hypernet("film")

@@ -17,6 +17,7 @@ from inrzoo.backbones.base import INRBackbone
 from inrzoo.compat import check_compatible
 from inrzoo.errors import InrzooError
 from inrzoo.hypernets.base import HyperHead
+from inrzoo.models.frame_encoder import FrameEncoder
 from inrzoo.models.latent_dictionary import LatentDictionary
 from inrzoo.models.losses import ReconstructionLoss
 from inrzoo.models.metrics import frame_metrics
@@ -41,7 +42,8 @@ class VideoINR(pl.LightningModule):
     Args:
         backbone: the INR (``class_path`` of an :class:`INRBackbone`).
         hypernet: the hypernetwork head (``class_path`` of a :class:`HyperHead`).
-        latent_dim: size D of each frame's latent.
+        latent_dim: size D of each frame's latent (a spatial backbone's channels per grid cell:
+            each frame then stores ``backbone.latent_size`` numbers).
         num_frames: T; linked from the data by the CLI.
         frame_size: (H, W) of the frames; linked from the data by the CLI.
         latent_init_std: latents start from N(0, std^2).
@@ -62,6 +64,11 @@ class VideoINR(pl.LightningModule):
             the trained latents only, and not saved (it is refitted, deterministically, when needed).
         compile_backbone: ``torch.compile`` the backbone in place (parameter names, and so checkpoints,
             are unchanged); worth it on a GPU for long fits.
+        frame_encoder: content-adaptive latents: while fitting, a trained frame's latent is the encoder's
+            output for that frame; its outputs are written into the latent dictionary (at each checkpoint,
+            at the end of training, or at its ``handoff`` share of the steps, after which the latents train
+            directly). Decoding never needs it: it is not counted in :meth:`parameter_count` and never
+            goes into a bitstream. None: latents are looked up in the dictionary from the first step.
     """
 
     def __init__(
@@ -82,19 +89,29 @@ class VideoINR(pl.LightningModule):
         video_name: str | None = None,
         compile_backbone: bool = False,
         interpolator: LatentInterpolator | None = None,
+        frame_encoder: FrameEncoder | None = None,
     ) -> None:
         super().__init__()
         from_cli = _given_hyperparameters is not None and _given_hyperparameters.get() is not None
         # Outside the CLI these are live objects: keep checkpoints loadable with weights_only=True.
         self.save_hyperparameters(
-            ignore=[] if from_cli else ["backbone", "hypernet", "loss", "alignment", "interpolator"]
+            ignore=[] if from_cli else ["backbone", "hypernet", "loss", "alignment", "interpolator", "frame_encoder"]
         )
         # Before any layer is built: one clear error, not a shape mismatch.
         check_compatible(backbone, hypernet, alignment.teacher if alignment is not None else None, interpolator)
         self.frame_size = (int(frame_size[0]), int(frame_size[1]))
-        self.latents = LatentDictionary(num_frames, latent_dim, latent_init_std)
         self.backbone = backbone if backbone.is_built else backbone.build(latent_dim, self.frame_size)
-        self.hypernet = hypernet if hypernet.is_built else hypernet.build(latent_dim, self.backbone.modulated_layers())
+        # A spatial backbone's latent is a (C, h, w) map: the dictionary, heads and alignment see it flat.
+        latent_size = self.backbone.latent_size
+        self.latents = LatentDictionary(num_frames, latent_size, latent_init_std)
+        self.hypernet = hypernet if hypernet.is_built else hypernet.build(latent_size, self.backbone.modulated_layers())
+        self.frame_encoder = frame_encoder
+        if frame_encoder is not None:
+            if not frame_encoder.is_built:
+                shape = self.backbone.latent_shape(latent_dim, self.frame_size)
+                frame_encoder.build(shape, self.backbone.render_size())
+            # Set at the handoff: from then on the latents train directly.
+            self.register_buffer("encoder_retired", torch.zeros((), dtype=torch.bool))
         self.loss_fn = loss or ReconstructionLoss()
         self.learning_rate = learning_rate
         self.latent_learning_rate = latent_learning_rate
@@ -114,7 +131,7 @@ class VideoINR(pl.LightningModule):
             # The teacher stays outside the module tree: its weights are never saved or optimised.
             self.__dict__["teacher"] = alignment.teacher
             self.teacher_feature_dim = int(alignment.teacher.feature_dim)
-            self.alignment_head = AlignmentHead(latent_dim, self.teacher_feature_dim, alignment.head, alignment.hidden)
+            self.alignment_head = AlignmentHead(latent_size, self.teacher_feature_dim, alignment.head, alignment.hidden)
             self.register_buffer("teacher_features", torch.zeros(0), persistent=False)
             # The video's mean teacher feature and typical distance from it (2 x D + 1 numbers, saved):
             # with standardised targets the head predicts what tells frames apart, and these two
@@ -152,9 +169,12 @@ class VideoINR(pl.LightningModule):
 
     # -- size accounting ------------------------------------------------------------------
     def parameter_count(self) -> int:
-        """Everything a decoder needs: latents, hypernetworks and backbone (not the alignment head)."""
-        head = {id(p) for p in self.alignment_head.parameters()} if self.alignment is not None else set()
-        return sum(p.numel() for p in self.parameters() if id(p) not in head)
+        """Everything a decoder needs: latents, hypernetworks and backbone (not the alignment head, nor the
+        frame encoder, which only trains)."""
+        extra = list(self.alignment_head.parameters()) if self.alignment is not None else []
+        extra += list(self.frame_encoder.parameters()) if self.frame_encoder is not None else []
+        skip = {id(p) for p in extra}
+        return sum(p.numel() for p in self.parameters() if id(p) not in skip)
 
     # -- semantics ------------------------------------------------------------------------
     def aligned_embeddings(self, indices: Tensor | None = None) -> Tensor:
@@ -177,6 +197,14 @@ class VideoINR(pl.LightningModule):
 
         checkpoint["inrzoo_checkpoint_format"] = CHECKPOINT_FORMAT
         checkpoint["inrzoo_version"] = __version__
+        if self.encoder_active and "state_dict" in checkpoint:
+            # A checkpoint decodes from its dictionary alone: give it the encoder's current latents.
+            encoded = self._encoded_trained_latents()
+            if encoded is not None:
+                indices, latents = encoded
+                stored = checkpoint["state_dict"]["latents.weight"].clone()
+                stored[indices] = latents.to(stored.device, stored.dtype)
+                checkpoint["state_dict"]["latents.weight"] = stored
 
     def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         found = checkpoint.get("inrzoo_checkpoint_format", CHECKPOINT_FORMAT)
@@ -215,10 +243,10 @@ class VideoINR(pl.LightningModule):
         self.teacher_mean = self.teacher_features.mean(dim=0)
         self.teacher_spread = (self.teacher_features - self.teacher_mean).norm(dim=-1).mean()
 
-    def _alignment_terms(self, indices: Tensor) -> tuple[Tensor, Tensor]:
-        """(alignment loss, mean cosine) of the frames ``indices``."""
+    def _alignment_terms(self, indices: Tensor, latents: Tensor | None = None) -> tuple[Tensor, Tensor]:
+        """(alignment loss, mean cosine) of the frames ``indices`` (whose latents, if already at hand)."""
         assert self.alignment is not None
-        latents = self.latents(indices)
+        latents = self.latents(indices) if latents is None else latents
         # Weight 0: the head is trained as a probe on the latents, which alignment then never moves.
         projected = self.alignment_head(latents.detach() if self.alignment.weight == 0 else latents)
         targets = self.teacher_features[indices]
@@ -230,13 +258,69 @@ class VideoINR(pl.LightningModule):
             loss = cosine_alignment_loss(projected, targets)
         return loss, mean_cosine(projected.detach(), targets)
 
+    # -- content-adaptive latents (frame encoder) -------------------------------------------
+    @property
+    def encoder_active(self) -> bool:
+        """True while training latents come from the frame encoder rather than the dictionary."""
+        return self.frame_encoder is not None and not bool(self.encoder_retired)
+
+    def _encoded_trained_latents(self, batch_size: int = 16) -> tuple[Tensor, Tensor] | None:
+        """(trained frame indices, their encoder latents), or None without the frames at hand."""
+        datamodule = getattr(self.trainer, "datamodule", None) if self._trainer is not None else None
+        if self.frame_encoder is None or datamodule is None or not hasattr(datamodule, "frames"):
+            return None
+        indices = torch.nonzero(self.latents.trained, as_tuple=False).flatten().cpu()
+        frames = datamodule.frames
+        with torch.no_grad():
+            chunks = [
+                self.frame_encoder(frames[indices[i : i + batch_size]].to(self.device).float() / 255)
+                for i in range(0, len(indices), batch_size)
+            ]
+        return indices, torch.cat(chunks)
+
+    def store_encoded_latents(self) -> None:
+        """Write the encoder's latents of the trained frames into the dictionary (held-out rows stay)."""
+        encoded = self._encoded_trained_latents()
+        if encoded is not None:
+            indices, latents = encoded
+            with torch.no_grad():
+                self.latents.weight[indices.to(self.device)] = latents.to(self.latents.weight.dtype)
+
+    def on_train_batch_start(self, batch: Any, batch_idx: int) -> None:
+        if self.encoder_active and self.frame_encoder.handoff < 1.0:
+            progress = self._training_progress(self.global_step)
+            if progress is not None and progress >= self.frame_encoder.handoff:
+                self.store_encoded_latents()  # from here on the latents train directly
+                self.encoder_retired.fill_(True)
+
+    def on_validation_start(self) -> None:
+        if self.encoder_active:
+            self.store_encoded_latents()
+
+    def on_train_end(self) -> None:
+        # The dictionary gets the final latents; the encoder stays in charge of training, so a fit continued
+        # or resumed from any checkpoint trains exactly as one that never stopped.
+        if self.encoder_active:
+            self.store_encoded_latents()
+
+    def _training_latents(self, batch: dict[str, Tensor]) -> Tensor:
+        if self.encoder_active:
+            latents = self.frame_encoder(batch["frame"])
+            if self._trainer is not None and self.trainer.world_size > 1:
+                # DDP expects a gradient for every parameter at every step; the dictionary's is exactly zero
+                # while the encoder serves (so Adam leaves it unchanged) and real after a handoff.
+                latents = latents + 0.0 * self.latents(batch["index"])
+            return latents
+        return self.latents(batch["index"])
+
     def training_step(self, batch: dict[str, Tensor], batch_idx: int) -> Tensor:
-        prediction = self(batch["index"])
+        latents = self._training_latents(batch)
+        prediction = self.decode_latents(latents)
         terms = self.loss_fn(prediction, batch["frame"])
         mse = torch.mean((prediction.detach().clamp(0, 1) - batch["frame"]) ** 2)
         loss = terms["loss"]
         if self.alignment is not None:
-            align_loss, cosine = self._alignment_terms(batch["index"])
+            align_loss, cosine = self._alignment_terms(batch["index"], latents)
             self.log("train/recon_loss", terms["loss"])
             self.log("train/align_loss", align_loss)
             self.log("train/align_cosine", cosine)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import math
 
 import pytest
 import torch
@@ -72,8 +73,10 @@ class BackboneConformance:
     def built_backbone(self) -> INRBackbone:
         return self.make_backbone().build(self.latent_dim, self.frame_size)
 
-    def latents(self, seed: int = 0) -> Tensor:
-        return random_latents(self.batch_size, self.latent_dim, seed=seed)
+    def latents(self, seed: int = 0, backbone: INRBackbone | None = None) -> Tensor:
+        """(B, latent_size) latents for a backbone built at ``frame_size`` (or the one given)."""
+        size = (backbone or self.built_backbone()).latent_size
+        return random_latents(self.batch_size, size, seed=seed)
 
     def expected_shape(self, backbone: INRBackbone) -> tuple[int, ...]:
         return (self.batch_size, 3, *backbone.render_size())
@@ -113,6 +116,9 @@ class BackboneConformance:
         assert backbone.is_built
         assert backbone.latent_dim == self.latent_dim
         assert backbone.frame_size == tuple(self.frame_size)
+        shape = backbone.latent_shape(self.latent_dim, self.frame_size)
+        assert shape[0] == self.latent_dim, f"latent_shape {shape} must start with latent_dim {self.latent_dim}"
+        assert backbone.latent_size == math.prod(shape)
 
     def test_render_size_pads_to_the_size_multiple(self) -> None:
         # A side that is not a multiple must be padded up (the model crops back), never shrunk.
@@ -122,7 +128,7 @@ class BackboneConformance:
         for side, rendered in zip(odd_size, backbone.render_size(), strict=True):
             assert rendered % multiple == 0, f"render side {rendered} is not a multiple of {multiple}"
             assert side <= rendered < side + multiple, f"side {side} rendered as {rendered}"
-        frames = backbone(self.latents(), {})
+        frames = backbone(self.latents(backbone=backbone), {})
         assert tuple(frames.shape) == self.expected_shape(backbone)
 
     def test_has_modulated_layers(self) -> None:
@@ -173,6 +179,20 @@ class BackboneConformance:
         torch.testing.assert_close(modulated[0], base[0], atol=self.atol, rtol=0)
         assert not torch.allclose(modulated[1], base[1], atol=self.atol), "per-sample weights were ignored"
 
+    def test_row_scaled_params_match_their_dense_form(self) -> None:
+        """FiLM-style params (``out_scale``, no weight) must render as the same weights given densely."""
+        backbone = self.built_backbone()
+        latents = self.latents()
+        generator = torch.Generator().manual_seed(3)
+        scaled, dense = {}, {}
+        for name, layer in backbone.modulated_layers().items():
+            scale = 1 + 0.3 * torch.randn(self.batch_size, layer.out_features, generator=generator)
+            bias = layer.bias.expand(self.batch_size, -1) if layer.bias is not None else None
+            scaled[name] = LayerParams(None, bias, out_scale=scale)
+            dense[name] = LayerParams(scaled[name].dense_weight(layer.weight), bias)
+        with torch.no_grad():
+            torch.testing.assert_close(backbone(latents, scaled), backbone(latents, dense), atol=self.atol, rtol=1e-4)
+
     def test_base_weights_receive_gradients(self) -> None:
         backbone = self.built_backbone()
         frames = backbone(self.latents(), {})
@@ -200,7 +220,7 @@ class BackboneConformance:
         if reason:
             pytest.skip(f"declared incompatible with {hypernet_name!r}: {reason}")
         layers = backbone.modulated_layers()
-        head.build(self.latent_dim, layers)
+        head.build(backbone.latent_size, layers)
         latents = self.latents().requires_grad_(True)
         frames = backbone(latents, head(latents, layers))
         self.assert_plausible_frames(frames, backbone)

@@ -76,11 +76,13 @@ class HyperHeadConformance:
             pytest.skip(f"declared incompatible with {backbone_name!r}: {reason}")
         backbone.build(self.latent_dim, self.frame_size)
         assert not head.is_built, "make_hypernet() must return an unbuilt head; VideoINR builds it"
-        assert head.build(self.latent_dim, backbone.modulated_layers()) is head, "build() must return self"
+        assert head.build(backbone.latent_size, backbone.modulated_layers()) is head, "build() must return self"
+        self._latent_size = backbone.latent_size
         return backbone, head
 
     def latents(self, seed: int = 0) -> Tensor:
-        return random_latents(self.batch_size, self.latent_dim, seed=seed)
+        """(B, latent_size) latents for the pair :meth:`built_pair` built last."""
+        return random_latents(self.batch_size, self._latent_size, seed=seed)
 
     # -- the contract ----------------------------------------------------------------------
     def test_is_an_unbuilt_hyperhead(self) -> None:
@@ -97,17 +99,21 @@ class HyperHeadConformance:
         for name, p in params.items():
             layer = layers[name]
             assert isinstance(p, LayerParams)
-            assert tuple(p.weight.shape) == (self.batch_size, *layer.weight.shape), f"{name}: weight shape"
+            dense = p.dense_weight(layer.weight)
+            assert tuple(dense.shape) == (self.batch_size, *layer.weight.shape), f"{name}: weight shape"
             if p.bias is not None:
                 assert tuple(p.bias.shape) == (self.batch_size, layer.out_features), f"{name}: bias shape"
-            assert torch.isfinite(p.weight).all(), f"{name}: non-finite weight"
+            assert torch.isfinite(dense).all(), f"{name}: non-finite weight"
 
     def test_params_depend_on_the_latent(self, backbone_name: str) -> None:
         backbone, head = self.built_pair(backbone_name)
         layers = backbone.modulated_layers()
         with torch.no_grad():
             first, second = head(self.latents(seed=0), layers), head(self.latents(seed=1), layers)
-        assert any(not torch.equal(first[n].weight, second[n].weight) for n in first), (
+        assert any(
+            not torch.equal(first[n].dense_weight(layers[n].weight), second[n].dense_weight(layers[n].weight))
+            for n in first
+        ), (  # fmt: skip
             "different latents gave identical weights: the head ignores the latent"
         )
 
@@ -119,7 +125,7 @@ class HyperHeadConformance:
             params = head(latents, layers)
             for name, p in params.items():
                 base = layers[name].weight
-                change = (p.weight - base).abs().max() / base.abs().max()
+                change = (p.dense_weight(base) - base).abs().max() / base.abs().max()
                 assert change <= self.init_weight_tolerance, f"{name}: initial weights move {change:.3f} off the base"
             drift = (backbone(latents, params) - backbone(latents, {})).abs().max()
         assert drift <= self.init_output_tolerance, f"an untrained head moves the output by {drift:.3f}"
@@ -144,13 +150,16 @@ class HyperHeadConformance:
         buffer = io.BytesIO()
         torch.save(original.state_dict(), buffer)
         buffer.seek(0)
-        copy = self.make_hypernet().build(self.latent_dim, layers)
+        copy = self.make_hypernet().build(backbone.latent_size, layers)
         copy.load_state_dict(torch.load(buffer, weights_only=True))
         latents = self.latents()
         with torch.no_grad():
             expected, actual = original(latents, layers), copy(latents, layers)
         for name in expected:
-            assert torch.equal(actual[name].weight, expected[name].weight), f"{name}: weights differ after reload"
+            base = layers[name].weight
+            assert torch.equal(actual[name].dense_weight(base), expected[name].dense_weight(base)), (
+                f"{name}: weights differ after reload"
+            )
 
     def test_layer_patterns_select_layers(self, backbone_name: str) -> None:
         layers = self.make_backbone(backbone_name).build(self.latent_dim, self.frame_size).modulated_layers()
@@ -170,6 +179,6 @@ class HyperHeadConformance:
         layers: dict[str, ModulatedLayer] = backbone.modulated_layers()
         head = self.make_hypernet(["no_such_layer*"])
         with pytest.raises(InrzooError, match="match no backbone layer") as info:
-            head.build(self.latent_dim, layers)
+            head.build(backbone.latent_size, layers)
         for name in layers:
             assert name in str(info.value), "the error must list the layers that do exist"

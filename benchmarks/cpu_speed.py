@@ -1,0 +1,158 @@
+"""CPU training speed: what each option costs or saves per epoch, and how close a fit runs to the hardware.
+
+For one model config (the quickstart by default) on its video, each option trains the same model
+from the same seed for ``--epochs`` epochs through Lightning, timing the steps after the first
+epoch, and reports s/epoch, PSNR after the fit, and the achieved training GFLOP/s (forward FLOPs
+per frame x 3 for forward + backward, counted by ``torch.utils.flop_counter``, over the step time).
+In the same run a large fp32 and bf16 matmul measure the machine's own peak, so the ratio
+"training GFLOP/s / peak" says how much of the hardware the fit uses. Every figure is measured
+in the same process, one option after another: compare within one run only (this VM throttles).
+
+    .venv/bin/python benchmarks/cpu_speed.py --out benchmarks/results/cpu_speed.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import lightning.pytorch as pl
+import torch
+import yaml
+from lightning.pytorch.cli import instantiate_class
+from torch.utils.flop_counter import FlopCounterMode
+
+from inrzoo.bench.environment import provenance
+from inrzoo.bench.runner import quiet_lightning
+from inrzoo.data import VideoDataModule
+from inrzoo.evaluation import evaluate_reconstruction
+from inrzoo.models import VideoINR
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def matmul_peak(dtype: torch.dtype, size: int = 2048, repeats: int = 10) -> float:
+    """GFLOP/s of a large square matmul: the practical peak of this machine for ``dtype``."""
+    a, b = torch.randn(size, size, dtype=dtype), torch.randn(size, size, dtype=dtype)
+    for _ in range(3):
+        a @ b
+    start = time.perf_counter()
+    for _ in range(repeats):
+        a @ b
+    return 2 * size**3 * repeats / (time.perf_counter() - start) / 1e9
+
+
+class StepTimer(pl.Callback):
+    """Wall time of every training step after the first epoch (warm-up, allocator, compile)."""
+
+    def __init__(self) -> None:
+        self.seconds: list[float] = []
+        self._start = 0.0
+
+    def on_train_batch_start(self, trainer: pl.Trainer, *args: Any) -> None:
+        self._start = time.perf_counter()
+
+    def on_train_batch_end(self, trainer: pl.Trainer, *args: Any) -> None:
+        if trainer.current_epoch >= 1:
+            self.seconds.append(time.perf_counter() - self._start)
+
+
+def build_model(config: dict[str, Any], data: VideoDataModule, channels_last: bool, compile_backbone: bool) -> VideoINR:
+    init = dict(config["model"]["init_args"])
+    model = VideoINR(
+        backbone=instantiate_class((), init.pop("backbone")),
+        hypernet=instantiate_class((), init.pop("hypernet")),
+        num_frames=data.num_frames,
+        frame_size=data.frame_size,
+        compile_backbone=compile_backbone,
+        **{k: v for k, v in init.items() if k in {"latent_dim", "learning_rate", "latent_learning_rate"}},
+    )
+    if channels_last:
+        model = model.to(memory_format=torch.channels_last)
+    return model
+
+
+def forward_flops_per_frame(model: VideoINR) -> int:
+    with FlopCounterMode(display=False) as counter:
+        model(torch.tensor([0]))
+    return counter.get_total_flops()
+
+
+def measure(config: dict[str, Any], option: dict[str, Any], epochs: int, max_frames: int | None) -> dict[str, Any]:
+    pl.seed_everything(0, verbose=False)
+    init = config["data"]["init_args"]
+    data = VideoDataModule(init["path"], resize=init.get("resize"), batch_size=init.get("batch_size", 4),
+                           max_frames=max_frames)  # fmt: skip
+    torch.set_num_threads(option.get("threads", 2))
+    model = build_model(config, data, option.get("channels_last", False), option.get("compile", False))
+    flops = forward_flops_per_frame(model)
+    timer = StepTimer()
+    trainer = pl.Trainer(
+        accelerator="cpu", max_epochs=epochs, precision=option.get("precision", "32-true"), logger=False,
+        enable_checkpointing=False, enable_progress_bar=False, enable_model_summary=False,
+        limit_val_batches=0 if not option.get("validate") else 1.0, check_val_every_n_epoch=1,
+        num_sanity_val_steps=0, callbacks=[timer],
+    )  # fmt: skip
+    start = time.perf_counter()
+    trainer.fit(model, data)
+    wall = time.perf_counter() - start
+    step = sum(timer.seconds) / max(1, len(timer.seconds))
+    steps_per_epoch = trainer.num_training_batches
+    result, _ = evaluate_reconstruction(model, data.frames)
+    return {
+        "option": option["name"],
+        "settings": {k: v for k, v in option.items() if k != "name"},
+        "s_per_epoch_steps": step * steps_per_epoch,
+        "s_per_epoch_wall": wall / epochs,
+        "psnr": result.psnr,
+        "forward_mflops_per_frame": flops / 1e6,
+        "train_gflops_per_s": 3 * flops * data.batch_size / step / 1e9,
+    }
+
+
+OPTIONS = [
+    {"name": "fp32"},
+    {"name": "one-thread", "threads": 1},
+    {"name": "channels-last", "channels_last": True},
+    {"name": "bf16-mixed", "precision": "bf16-mixed"},
+    {"name": "compile", "compile": True},
+    {"name": "validate-every-epoch", "validate": True},
+]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--config", type=Path, default=REPO / "configs" / "quickstart.yaml")
+    parser.add_argument("--epochs", type=int, default=4)
+    parser.add_argument("--max_frames", type=int, default=None, help="use only the first N frames")
+    parser.add_argument("--options", default="all", help="comma-separated option names (default: all)")
+    parser.add_argument("--out", type=Path, default=None)
+    args = parser.parse_args()
+    quiet_lightning()
+    config = yaml.safe_load(args.config.read_text())
+    chosen = OPTIONS if args.options == "all" else [o for o in OPTIONS if o["name"] in args.options.split(",")]
+    peaks = {"fp32": matmul_peak(torch.float32), "bf16": matmul_peak(torch.bfloat16)}
+    print(f"matmul peak: fp32 {peaks['fp32']:.0f} GFLOP/s, bf16 {peaks['bf16']:.0f} GFLOP/s", flush=True)
+    rows = []
+    for option in chosen:
+        row = measure(config, option, args.epochs, args.max_frames)
+        row["share_of_fp32_peak"] = row["train_gflops_per_s"] / peaks["fp32"]
+        rows.append(row)
+        speed = f"{row['train_gflops_per_s']:6.1f} GFLOP/s ({row['share_of_fp32_peak']:.0%} of fp32 peak)"
+        line = f"{row['option']:20s} {row['s_per_epoch_steps']:7.2f} s/epoch  {row['psnr']:6.2f} dB  {speed}"
+        print(line, flush=True)
+    peaks_after = {"fp32": matmul_peak(torch.float32), "bf16": matmul_peak(torch.bfloat16)}
+    report = {"name": "cpu_speed", "config": str(args.config.relative_to(REPO)), "epochs": args.epochs,
+              "matmul_peak_gflops": peaks, "matmul_peak_gflops_after": peaks_after, "results": rows,
+              **provenance("cpu")}  # fmt: skip
+    if args.out is not None:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(report, indent=2) + "\n")
+        print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()
