@@ -42,6 +42,9 @@ class PluginInfo:
 
     @property
     def qualname(self) -> str:
+        own = getattr(self.target, "qualname", None)  # an instance entry (a command) names its own handler
+        if isinstance(own, str):
+            return own
         return f"{self.target.__module__}.{self.target.__qualname__}"
 
 
@@ -72,12 +75,14 @@ class Registry(Generic[T]):
         kind: human name of the kind ("backbone"), used in messages.
         group: entry-point group third-party packages declare (``inrzoo.backbones``).
         base: the abstract base class every entry must subclass (the contract).
+        instances: entries are instances of ``base`` (commands), not classes or factories.
     """
 
-    def __init__(self, kind: str, group: str, base: type) -> None:
+    def __init__(self, kind: str, group: str, base: type, instances: bool = False) -> None:
         self.kind = kind
         self.group = group
         self.base = base
+        self.instances = instances
         self._entries: dict[str, PluginInfo] = {}
         self._failures: list[PluginFailure] = []
         self._discovered = False
@@ -101,7 +106,13 @@ class Registry(Generic[T]):
         version: str,
         entry_point: str | None = None,
     ) -> None:
-        if isinstance(target, type) and not issubclass(target, self.base):
+        if self.instances and not isinstance(target, self.base):
+            found = f"the class {target.__qualname__}" if isinstance(target, type) else f"a {type(target).__qualname__}"
+            raise PluginLoadError(
+                f"{self.kind} plugin {name!r} from {package} is {found}, not a "
+                f"{self.base.__qualname__}; point the entry point at a {self.base.__module__}.{self.base.__qualname__}"
+            )
+        if not self.instances and isinstance(target, type) and not issubclass(target, self.base):
             raise PluginLoadError(
                 f"{self.kind} plugin {name!r} from {package} is {target.__qualname__}, which does not "
                 f"subclass {self.base.__qualname__}; derive it from {self.base.__module__}.{self.base.__qualname__}"

@@ -1,0 +1,27 @@
+"""The shape of the code: deprecated aliases of moved modules (and, below, the import-layer contract)."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+import pytest
+
+# old module -> (a name it served, the module that now holds it, that name there)
+MOVED = {
+    "inrzoo.cli_errors": ("one_line_parser", "inrzoo.cli.parsing", "one_line_parser"),
+    "inrzoo.compression.command": ("parse_frames", "inrzoo.cli.decompress", "parse_frames"),
+    "inrzoo.tasks.command": ("upscaled_size", "inrzoo.cli.task_heads", "upscaled_size"),
+    "inrzoo.retrieval.command": ("retrieve_main", "inrzoo.cli.retrieve", "main"),
+    "inrzoo.fleet.command": ("fit_many_main", "inrzoo.cli.fit_many", "main"),
+    "inrzoo.bench.command": ("parse_bench_args", "inrzoo.cli.bench", "parse_bench_args"),
+}
+
+
+@pytest.mark.parametrize("old", list(MOVED))
+def test_a_moved_module_is_a_deprecated_alias(old: str) -> None:
+    name, new, new_name = MOVED[old]
+    sys.modules.pop(old, None)
+    with pytest.warns(DeprecationWarning, match=old.replace(".", r"\.")):
+        module = importlib.import_module(old)
+    assert getattr(module, name) is getattr(importlib.import_module(new), new_name)
