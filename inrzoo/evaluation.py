@@ -8,9 +8,11 @@ from dataclasses import asdict, dataclass
 import torch
 from torch import Tensor
 
-from inrzoo.errors import InrzooError
-from inrzoo.models.metrics import frame_metrics
+from inrzoo.models.metrics import score_frames
 from inrzoo.models.video_inr import VideoINR
+from inrzoo.runs.decoding import decode_uint8
+
+__all__ = ["ReconstructionResult", "decode_all", "evaluate_reconstruction", "score_frames"]
 
 
 @dataclass
@@ -31,32 +33,11 @@ class ReconstructionResult:
         return asdict(self)
 
 
-@torch.no_grad()
 def decode_all(model: VideoINR, num_frames: int, batch_size: int = 8) -> tuple[Tensor, float]:
     """Every frame as uint8 (T, 3, H, W) and the decode speed in frames/second."""
-    was_training = model.training
-    model.eval()
-    device = next(model.parameters()).device
     start = time.perf_counter()
-    chunks = []
-    for first in range(0, num_frames, batch_size):
-        indices = torch.arange(first, min(first + batch_size, num_frames), device=device)
-        chunks.append((model.decode_frames(indices).clamp(0, 1) * 255).round().to(torch.uint8).cpu())
-    seconds = time.perf_counter() - start
-    model.train(was_training)
-    return torch.cat(chunks), num_frames / max(seconds, 1e-9)
-
-
-@torch.no_grad()
-def score_frames(decoded: Tensor, ground_truth: Tensor, batch_size: int = 16) -> dict[str, float]:
-    """PSNR/MS-SSIM of uint8 (T, 3, H, W) frames: the one scoring path for inrzoo models and codec baselines."""
-    if decoded.shape != ground_truth.shape:
-        raise InrzooError(f"decoded video has shape {tuple(decoded.shape)}, expected {tuple(ground_truth.shape)}")
-    metrics = frame_metrics(tuple(ground_truth.shape[-2:]), sync_on_compute=False)  # one process scores alone
-    for first in range(0, ground_truth.shape[0], batch_size):
-        sl = slice(first, first + batch_size)
-        metrics.update(decoded[sl].float() / 255, ground_truth[sl].float() / 255)
-    return {k: float(v) for k, v in metrics.compute().items()}
+    frames = decode_uint8(model, range(num_frames), batch_size)
+    return frames, num_frames / max(time.perf_counter() - start, 1e-9)
 
 
 @torch.no_grad()

@@ -15,6 +15,14 @@ MOVED = {
     "inrzoo.retrieval.command": ("retrieve_main", "inrzoo.cli.retrieve", "main"),
     "inrzoo.fleet.command": ("fit_many_main", "inrzoo.cli.fit_many", "main"),
     "inrzoo.bench.command": ("parse_bench_args", "inrzoo.cli.bench", "parse_bench_args"),
+    "inrzoo.tasks.runs": ("to_uint8", "inrzoo.runs", "to_uint8"),
+}
+# names that moved out of a module that stays: (module, name) -> (the module that now holds it, its name there)
+MOVED_NAMES = {
+    ("inrzoo.compression", "compress_run"): ("inrzoo.runs", "compress_run"),
+    ("inrzoo.compression", "decode_frames"): ("inrzoo.runs", "decode_uint8"),
+    ("inrzoo.retrieval", "build_index"): ("inrzoo.runs", "build_index"),
+    ("inrzoo.models.loading", "FittedModel"): ("inrzoo.runs", "FittedRun"),
 }
 
 
@@ -25,3 +33,13 @@ def test_a_moved_module_is_a_deprecated_alias(old: str) -> None:
     with pytest.warns(DeprecationWarning, match=old.replace(".", r"\.")):
         module = importlib.import_module(old)
     assert getattr(module, name) is getattr(importlib.import_module(new), new_name)
+
+
+@pytest.mark.parametrize("old", list(MOVED_NAMES), ids=[".".join(k) for k in MOVED_NAMES])
+def test_a_moved_name_is_a_deprecated_alias(old: tuple[str, str]) -> None:
+    module, name = old
+    new, new_name = MOVED_NAMES[old]
+    with pytest.warns(DeprecationWarning, match=f"{module}.{name}".replace(".", r"\.")):
+        found = getattr(importlib.import_module(module), name)
+    assert found is getattr(importlib.import_module(new), new_name)
+    assert not hasattr(importlib.import_module(module), "no_such_name")

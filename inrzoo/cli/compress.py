@@ -9,7 +9,7 @@ from inrzoo.cli.parsing import one_line_parser
 
 
 def main(argv: Sequence[str]) -> int:
-    from inrzoo.compression.pipeline import compress_run
+    from inrzoo.runs import compress_run
 
     parser = one_line_parser(
         "inrzoo compress", "Write a fitted video as one .inrz file (quantised, entropy-coded).", argv

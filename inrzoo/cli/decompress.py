@@ -33,11 +33,9 @@ def parse_frames(text: str | None, num_frames: int) -> list[int]:
 
 
 def main(argv: Sequence[str]) -> int:
-    from inrzoo.compression.bitstream import Bitstream
-    from inrzoo.compression.codec import decode_model
-    from inrzoo.compression.pipeline import decode_frames
     from inrzoo.io.files import claim_output
     from inrzoo.io.video_io import write_mp4, write_png_frames
+    from inrzoo.runs import FittedRun
 
     parser = one_line_parser(
         "inrzoo decompress", "Decode a .inrz file (alone) to an mp4 or a folder of PNG frames.", argv
@@ -48,8 +46,8 @@ def main(argv: Sequence[str]) -> int:
     parser.add_argument("--batch-size", "--batch_size", type=int, default=8, dest="batch_size")
     parser.add_argument("--overwrite", action="store_true", help="replace existing output files")
     args = parser.parse_args(list(argv))
-    stream = Bitstream.read(args.bitstream)
-    video = stream.header["video"]
+    run = FittedRun.from_bitstream(args.bitstream)  # the file alone
+    video = run.video
     indices = parse_frames(args.frames, int(video["num_frames"]))
     output = Path(args.output)
     as_video = output.suffix.lower() == ".mp4"
@@ -57,12 +55,11 @@ def main(argv: Sequence[str]) -> int:
         claim_output(output, args.overwrite)
     elif output.exists() and any(output.iterdir()) and not args.overwrite:
         raise InrzooError(f"{output} is not empty; choose another folder or pass --overwrite")
-    model = decode_model(stream)
     start = time.perf_counter()
-    frames = decode_frames(model, indices, args.batch_size)
+    frames = run.decode(indices, args.batch_size)
     fps = len(indices) / max(time.perf_counter() - start, 1e-9)
     if as_video:
-        write_mp4(frames, output, fps=float(video.get("fps") or 25.0), overwrite=args.overwrite)
+        write_mp4(frames, output, fps=run.fps, overwrite=args.overwrite)
     else:
         write_png_frames(frames, output, indices, overwrite=args.overwrite)
     print(f"decoded {len(indices)} frames ({video['height']}x{video['width']}) at {fps:.1f} frames/s into {output}")

@@ -13,9 +13,10 @@ import torch
 from torch import Tensor
 
 from inrzoo.cli.parsing import one_line_parser
-from inrzoo.cli.task_heads import claim_report, interpolated_frames, score, task_head
+from inrzoo.cli.task_heads import claim_report, interpolated_frames, task_head
 from inrzoo.errors import InrzooError
-from inrzoo.tasks.runs import load_fitted_video, source_frames
+from inrzoo.models.metrics import score_frames
+from inrzoo.runs import FittedRun
 
 
 def main(argv: Sequence[str]) -> int:
@@ -38,7 +39,7 @@ def main(argv: Sequence[str]) -> int:
     names = [n.strip() for n in args.interpolators.split(",") if n.strip()]
     heads = {n: task_head(n, LatentInterpolator, "--interpolators") for n in names}
     paths = claim_report(Path(args.out), args.overwrite)
-    video = load_fitted_video(args.run)
+    video = FittedRun.open(args.run)
     trained = video.model.latents.trained.cpu()
     known = torch.nonzero(trained).flatten()
     held_out = [t for t in torch.nonzero(~trained).flatten().tolist() if known[0] < t < known[-1]]
@@ -47,7 +48,7 @@ def main(argv: Sequence[str]) -> int:
             f"{args.run} was fitted on every frame, so no frame is held out; fit it with "
             "--data.init_args.train_every=2 for this protocol"
         )
-    truth = source_frames(video, "eval-interpolation")
+    truth = video.source_frames("eval-interpolation")
     target = truth[held_out]
     times = torch.tensor(held_out, dtype=torch.float32)
     results: dict[str, Any] = {}
@@ -55,14 +56,14 @@ def main(argv: Sequence[str]) -> int:
     for name, head in heads.items():
         start = time.perf_counter()
         decoded[name] = interpolated_frames(video, head, times)
-        results[name] = {**score(decoded[name], target), "seconds": time.perf_counter() - start}
+        results[name] = {**score_frames(decoded[name], target), "seconds": time.perf_counter() - start}
     start = time.perf_counter()
     averaged = neighbour_average(truth, known.tolist(), held_out)
-    results["neighbour-average"] = {**score(averaged, target), "seconds": time.perf_counter() - start}
+    results["neighbour-average"] = {**score_frames(averaged, target), "seconds": time.perf_counter() - start}
     if not args.no_minterpolate:
         start = time.perf_counter()
         motion = minterpolate(truth, known.tolist(), held_out, video.fps)
-        results["ffmpeg-minterpolate"] = {**score(motion, target), "seconds": time.perf_counter() - start}
+        results["ffmpeg-minterpolate"] = {**score_frames(motion, target), "seconds": time.perf_counter() - start}
     report = {
         "task": "interpolation", "run": str(args.run), "frames_scored": held_out, "fitted_frames": known.tolist(),
         "protocol": "fit on the kept frames only; predict each held-out frame from interpolated latents; baselines "

@@ -11,9 +11,10 @@ from typing import Any
 import torch
 
 from inrzoo.cli.parsing import one_line_parser
-from inrzoo.cli.task_heads import claim_report, score, sr_head, upscaled_frames, upscaled_size
+from inrzoo.cli.task_heads import claim_report, sr_head, upscaled_frames, upscaled_size
 from inrzoo.errors import InrzooError
-from inrzoo.tasks.runs import load_fitted_video, source_frames
+from inrzoo.models.metrics import score_frames
+from inrzoo.runs import FittedRun
 
 
 def main(argv: Sequence[str]) -> int:
@@ -33,33 +34,31 @@ def main(argv: Sequence[str]) -> int:
     parser.add_argument("--overwrite", action="store_true")
     args = parser.parse_args(list(argv))
     paths = claim_report(Path(args.out), args.overwrite)
-    video = load_fitted_video(args.run)
-    if video.data_config is None or not video.data_config.get("resize") or video.data_config.get("center_crop"):
+    video = FittedRun.open(args.run)
+    if not video.data or not video.data.get("resize") or video.data.get("center_crop"):
         raise InrzooError(
             "eval-sr needs a run fitted on a downscaled copy (data.init_args.resize, no centre crop) so that real "
             "higher-resolution frames exist"
         )
-    low = source_frames(video, "eval-sr")
-    size = upscaled_size(tuple(video.data_config["resize"]), args.scale)
-    from inrzoo.data import VideoDataModule
-
-    native = VideoDataModule(**{**video.data_config, "resize": None})
+    low = video.source_frames("eval-sr")
+    size = upscaled_size(tuple(video.data["resize"]), args.scale)
+    native = video.source("eval-sr", resize=None)
     if size[0] > native.frame_size[0] or size[1] > native.frame_size[1]:
         raise InrzooError(
             f"the source is {native.frame_size[0]}x{native.frame_size[1]}; there are no real {size[0]}x{size[1]} "
             "frames to compare with: use a smaller --scale or fit on a smaller resize"
         )
-    truth = source_frames(video, "eval-sr", resize=list(size))
+    truth = video.source_frames("eval-sr", resize=list(size))
     head = sr_head(video, args.head)
     results: dict[str, Any] = {}
     start = time.perf_counter()
     ours = upscaled_frames(video, head, size)
-    results[f"inrzoo ({type(head).__name__})"] = {**score(ours, truth), "seconds": time.perf_counter() - start}
+    results[f"inrzoo ({type(head).__name__})"] = {**score_frames(ours, truth), "seconds": time.perf_counter() - start}
     start = time.perf_counter()
     bicubic = upscale_bicubic(low, size)
-    results["bicubic"] = {**score(bicubic, truth), "seconds": time.perf_counter() - start}
+    results["bicubic"] = {**score_frames(bicubic, truth), "seconds": time.perf_counter() - start}
     start = time.perf_counter()
-    results["lanczos"] = {**score(upscale_lanczos(low, size), truth), "seconds": time.perf_counter() - start}
+    results["lanczos"] = {**score_frames(upscale_lanczos(low, size), truth), "seconds": time.perf_counter() - start}
     report = {
         "task": "super-resolution", "run": str(args.run), "fitted_size": list(low.shape[-2:]), "size": list(size),
         "protocol": "fit on the downscaled frames; decode at the larger size; compare with the real frames at that "

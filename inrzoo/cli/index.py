@@ -10,7 +10,7 @@ from inrzoo.errors import InrzooError
 
 
 def main(argv: Sequence[str]) -> int:
-    from inrzoo.retrieval.index import build_index
+    from inrzoo.runs import build_index
 
     parser = one_line_parser(
         "inrzoo index",

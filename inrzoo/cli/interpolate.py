@@ -10,7 +10,7 @@ from inrzoo.cli.parsing import one_line_parser
 from inrzoo.cli.task_heads import interpolated_frames, task_head
 from inrzoo.errors import InrzooError
 from inrzoo.io.files import claim_output
-from inrzoo.tasks.runs import load_fitted_video
+from inrzoo.runs import FittedRun
 
 
 def main(argv: Sequence[str]) -> int:
@@ -33,7 +33,7 @@ def main(argv: Sequence[str]) -> int:
         raise InrzooError(f"--factor must be an integer >= 2 (e.g. 2 or 4), got {args.factor}")
     interpolator = task_head(args.interpolator, LatentInterpolator, "--interpolator") if args.interpolator else None
     output = claim_output(args.output, args.overwrite)
-    video = load_fitted_video(args.run)
+    video = FittedRun.open(args.run)
     if interpolator is None:
         interpolator = video.model.interpolator or task_head("linear", LatentInterpolator, "--interpolator")
     count = (video.model.latents.num_frames - 1) * args.factor + 1

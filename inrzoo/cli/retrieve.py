@@ -63,9 +63,9 @@ def main(argv: Sequence[str]) -> int:
     if args.text is not None:
         query = teacher_from_config(index.teacher).encode_text([args.text])[0].cpu()
     else:
-        from inrzoo.models.loading import load_fitted
+        from inrzoo.runs import FittedRun
 
-        model = load_fitted(args.video).model
+        model = FittedRun.open(args.video).model
         if model.alignment is None:
             raise InrzooError(f"{args.video} holds no alignment, so it has no embedding to query with")
         query = pool_frames(model.aligned_embeddings().detach().cpu(), index.pooling)
@@ -80,9 +80,9 @@ def _video_to_video(index: object, queries_csv: str) -> dict[str, float]:
 
     import torch
 
-    from inrzoo.models.loading import load_video_inr
     from inrzoo.retrieval.evaluate import evaluate_video_to_video
     from inrzoo.retrieval.pooling import pool_frames
+    from inrzoo.runs import FittedRun
 
     path = Path(queries_csv)
     if not path.is_file():
@@ -92,6 +92,7 @@ def _video_to_video(index: object, queries_csv: str) -> dict[str, float]:
     if not rows or not {"query", "video_id"} <= set(rows[0]):
         raise InrzooError(f"{path} needs the columns query,video_id (a fitted run and the video it should find)")
     embeddings = [
-        pool_frames(load_video_inr(row["query"]).aligned_embeddings().detach().cpu(), index.pooling) for row in rows
+        pool_frames(FittedRun.open(row["query"]).model.aligned_embeddings().detach().cpu(), index.pooling)
+        for row in rows
     ]
     return evaluate_video_to_video(index, torch.stack(embeddings), [row["video_id"] for row in rows])

@@ -1,4 +1,4 @@
-"""What the task commands share: picking a task head by name, decoding at new times or sizes, scoring."""
+"""What the task commands share: picking a task head by name, decoding at new times or sizes."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from torch import Tensor
 
 from inrzoo.errors import InrzooError
 from inrzoo.io.files import claim_output
-from inrzoo.tasks.runs import FittedVideo, to_uint8
+from inrzoo.runs import FittedRun, to_uint8
 
 
 def task_head(name: str, family: type, option: str) -> Any:
@@ -24,7 +24,7 @@ def task_head(name: str, family: type, option: str) -> Any:
     return head
 
 
-def interpolated_frames(video: FittedVideo, interpolator: Any, times: Tensor, batch_size: int = 8) -> Tensor:
+def interpolated_frames(video: FittedRun, interpolator: Any, times: Tensor, batch_size: int = 8) -> Tensor:
     from inrzoo.tasks.interpolation import fit_interpolator
 
     model = video.model
@@ -43,7 +43,7 @@ def upscaled_size(frame_size: tuple[int, int], scale: float) -> tuple[int, int]:
     return max(1, round(frame_size[0] * scale)), max(1, round(frame_size[1] * scale))
 
 
-def sr_head(video: FittedVideo, name: str) -> Any:
+def sr_head(video: FittedRun, name: str) -> Any:
     from inrzoo.compat import check_compatible
     from inrzoo.tasks.super_resolution import SuperResolutionHead, default_sr_head
 
@@ -52,16 +52,10 @@ def sr_head(video: FittedVideo, name: str) -> Any:
     return head
 
 
-def upscaled_frames(video: FittedVideo, head: Any, size: tuple[int, int], batch_size: int = 4) -> Tensor:
+def upscaled_frames(video: FittedRun, head: Any, size: tuple[int, int], batch_size: int = 4) -> Tensor:
     indices = torch.arange(video.model.latents.num_frames)
     return torch.cat([to_uint8(head.render(video.model, chunk, size)) for chunk in indices.split(batch_size)])
 
 
 def claim_report(out: Path, overwrite: bool) -> dict[str, Path]:
     return {name: claim_output(out / name, overwrite) for name in ("results.json", "comparison.png")}
-
-
-def score(decoded: Tensor, truth: Tensor) -> dict[str, float]:
-    from inrzoo.evaluation import score_frames
-
-    return score_frames(decoded, truth)

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from inrzoo.cli.parsing import one_line_parser
 from inrzoo.cli.task_heads import sr_head, upscaled_frames, upscaled_size
 from inrzoo.io.files import claim_output
-from inrzoo.tasks.runs import load_fitted_video
+from inrzoo.runs import FittedRun
 
 
 def main(argv: Sequence[str]) -> int:
@@ -23,7 +23,7 @@ def main(argv: Sequence[str]) -> int:
     parser.add_argument("--overwrite", action="store_true")
     args = parser.parse_args(list(argv))
     output = claim_output(args.output, args.overwrite)
-    video = load_fitted_video(args.run)
+    video = FittedRun.open(args.run)
     size = upscaled_size(video.model.frame_size, args.scale)
     frames = upscaled_frames(video, sr_head(video, args.head), size)
     write_mp4(frames, output, fps=video.fps, overwrite=args.overwrite)

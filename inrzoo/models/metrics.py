@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import torch
+from torch import Tensor
 from torchmetrics import MetricCollection
 from torchmetrics.image import MultiScaleStructuralSimilarityIndexMeasure, PeakSignalNoiseRatio
+
+from inrzoo.errors import InrzooError
 
 # The standard 5-scale MS-SSIM weights (Wang et al. 2003).
 MS_SSIM_BETAS = (0.0448, 0.2856, 0.3001, 0.2363, 0.1333)
@@ -42,3 +46,15 @@ def frame_metrics(frame_size: tuple[int, int], prefix: str = "", sync_on_compute
             data_range=1.0, betas=tuple(b / total for b in betas), normalize="relu", **common
         )
     return MetricCollection(metrics, prefix=prefix)
+
+
+@torch.no_grad()
+def score_frames(decoded: Tensor, ground_truth: Tensor, batch_size: int = 16) -> dict[str, float]:
+    """PSNR/MS-SSIM of uint8 (T, 3, H, W) frames: the one scoring path for inrzoo models and codec baselines."""
+    if decoded.shape != ground_truth.shape:
+        raise InrzooError(f"decoded video has shape {tuple(decoded.shape)}, expected {tuple(ground_truth.shape)}")
+    metrics = frame_metrics(tuple(ground_truth.shape[-2:]), sync_on_compute=False)  # one process scores alone
+    for first in range(0, ground_truth.shape[0], batch_size):
+        sl = slice(first, first + batch_size)
+        metrics.update(decoded[sl].float() / 255, ground_truth[sl].float() / 255)
+    return {k: float(v) for k, v in metrics.compute().items()}
