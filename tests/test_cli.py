@@ -153,10 +153,16 @@ def test_data_help_lists_the_data_options(capsys: pytest.CaptureFixture[str]) ->
 def test_plugins_lists_every_registered_plugin(capsys: pytest.CaptureFixture[str]) -> None:
     assert run(["plugins"]) == 0
     lines = capsys.readouterr().out.splitlines()
+    sections: dict[str, list[str]] = {}  # "backbones (inrzoo.backbones):" -> its rows (a name may recur in two kinds)
+    for line in lines:
+        if not line.startswith(" "):
+            sections[line] = rows = []
+        else:
+            rows.append(line)
     for kind, registry in all_registries().items():
         assert any(line.startswith(f"{kind}s ({registry.group})") for line in lines)
         for info in registry.entries():
-            row = [line for line in lines if line.split()[:1] == [info.name]]
+            row = [line for line in sections[f"{kind}s ({registry.group}):"] if line.split()[:1] == [info.name]]
             assert row, f"{kind} {info.name} missing from `inrzoo plugins`"
             assert info.package in row[0] and info.qualname in row[0]
     assert any("nerv-conv" in line and " inrzoo " in f"{line} " for line in lines)

@@ -9,18 +9,17 @@ import sys
 import warnings
 from collections.abc import Sequence
 
+# The plugin kinds inrzoo ships: importing one publishes its registry (and registers its built-ins).
+from inrzoo import backbones, hypernets, registry, tasks, teachers  # noqa: F401
 from inrzoo.cli.table import COMMANDS
 from inrzoo.errors import InrzooError
 
 
 def discover_plugins() -> None:
-    """Every plugin kind's entry points and the third-party commands (a broken one warns, or is fatal when strict)."""
-    from inrzoo.registry import discover_all
-
+    """Every published registry's entry points, commands included (a broken one warns, or is fatal when strict)."""
     with warnings.catch_warnings():
         warnings.simplefilter("always")
-        discover_all()
-        COMMANDS.discover()
+        registry.discover_all()
 
 
 def main(args: Sequence[str] | None = None) -> int:

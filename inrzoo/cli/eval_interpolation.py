@@ -20,8 +20,8 @@ from inrzoo.runs import FittedRun
 
 
 def main(argv: Sequence[str]) -> int:
+    from inrzoo.baselines.frames import minterpolate, neighbour_average
     from inrzoo.io.video_io import write_side_by_side_png
-    from inrzoo.tasks.baselines import minterpolate, neighbour_average
     from inrzoo.tasks.interpolation import LatentInterpolator
 
     parser = one_line_parser(

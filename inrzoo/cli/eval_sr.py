@@ -18,8 +18,8 @@ from inrzoo.runs import FittedRun
 
 
 def main(argv: Sequence[str]) -> int:
+    from inrzoo.baselines.frames import upscale_bicubic, upscale_lanczos
     from inrzoo.io.video_io import write_side_by_side_png
-    from inrzoo.tasks.baselines import upscale_bicubic, upscale_lanczos
 
     parser = one_line_parser(
         "inrzoo eval-sr",

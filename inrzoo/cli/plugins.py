@@ -5,11 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from inrzoo import registry
-from inrzoo.cli.table import COMMANDS
 
 
 def print_plugins() -> None:
-    registries = {**registry.all_registries(), "command": COMMANDS}
+    registries = registry.all_registries()
     for kind, table in registries.items():
         entries = table.entries()
         print(f"{kind}s ({table.group}):")

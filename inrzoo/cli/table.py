@@ -52,7 +52,7 @@ class Command:
         return getattr(importlib.import_module(module), name)
 
 
-COMMANDS: Registry[Command] = Registry("command", "inrzoo.commands", Command, instances=True)
+COMMANDS: Registry[Command] = Registry("command", "inrzoo.commands", Command, instances=True, publish=True)
 
 
 def register_command(name: str, command: Command) -> Command:
