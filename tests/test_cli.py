@@ -270,6 +270,10 @@ def test_the_example_plugin_command_through_its_entry_point(
         pytest.skip("the example plugin is not installed (pip install -e plugins/inrzoo-example-plugin)")
     from inrzoo.data import VideoDataModule
 
+    assert "color-stats" in COMMANDS, (
+        "the example plugin's inrzoo.commands entry point is not installed: reinstall it "
+        "(pip install -e plugins/inrzoo-example-plugin) after its pyproject.toml changes"
+    )
     done = _inrzoo_process("color-stats", str(shared_clip_path), "--frames", "2", strict=True)
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()

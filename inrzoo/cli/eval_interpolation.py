@@ -12,29 +12,25 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from inrzoo.cli.parsing import one_line_parser
-from inrzoo.cli.task_heads import claim_report, interpolated_frames, task_head
+from inrzoo.baselines.frames import minterpolate, neighbour_average
+from inrzoo.cli.task_heads import claim_report, interpolated_frames, run_parser, task_head
 from inrzoo.errors import InrzooError
+from inrzoo.io.video_io import write_side_by_side_png
 from inrzoo.models.metrics import score_frames
 from inrzoo.runs import FittedRun
+from inrzoo.tasks.interpolation import LatentInterpolator
+
+RUN_HELP = "a run folder or .ckpt fitted with data.init_args.train_every=2"
+DESCRIPTION = (
+    "Score the held-out frames of a run fitted with data.train_every=2: interpolators vs neighbour "
+    "averaging and ffmpeg minterpolate, on the same frames."
+)
 
 
 def main(argv: Sequence[str]) -> int:
-    from inrzoo.baselines.frames import minterpolate, neighbour_average
-    from inrzoo.io.video_io import write_side_by_side_png
-    from inrzoo.tasks.interpolation import LatentInterpolator
-
-    parser = one_line_parser(
-        "inrzoo eval-interpolation",
-        "Score the held-out frames of a run fitted with data.train_every=2: interpolators vs neighbour "
-        "averaging and ffmpeg minterpolate, on the same frames.",
-        argv,
-    )
-    parser.add_argument("run", help="a run folder or .ckpt fitted with data.init_args.train_every=2")
-    parser.add_argument("--out", required=True, help="folder for results.json and comparison.png")
+    parser = run_parser("inrzoo eval-interpolation", DESCRIPTION, argv, RUN_HELP, output="report")
     parser.add_argument("--interpolators", default="linear,slerp,temporal-mlp")
     parser.add_argument("--no-minterpolate", "--no_minterpolate", action="store_true", dest="no_minterpolate")
-    parser.add_argument("--overwrite", action="store_true")
     args = parser.parse_args(list(argv))
     names = [n.strip() for n in args.interpolators.split(",") if n.strip()]
     heads = {n: task_head(n, LatentInterpolator, "--interpolators") for n in names}

@@ -10,28 +10,24 @@ from typing import Any
 
 import torch
 
-from inrzoo.cli.parsing import one_line_parser
-from inrzoo.cli.task_heads import claim_report, sr_head, upscaled_frames, upscaled_size
+from inrzoo.baselines.frames import upscale_bicubic, upscale_lanczos
+from inrzoo.cli.task_heads import claim_report, run_parser, sr_head, upscaled_frames, upscaled_size
 from inrzoo.errors import InrzooError
+from inrzoo.io.video_io import write_side_by_side_png
 from inrzoo.models.metrics import score_frames
 from inrzoo.runs import FittedRun
 
+RUN_HELP = "a run folder or .ckpt fitted with data.init_args.resize"
+DESCRIPTION = (
+    "Score a run fitted on a downscaled copy (data.resize) against the real frames at --scale times that "
+    "size: the INR decoded on the finer grid vs bicubic and lanczos upscaling of the frames it saw."
+)
+
 
 def main(argv: Sequence[str]) -> int:
-    from inrzoo.baselines.frames import upscale_bicubic, upscale_lanczos
-    from inrzoo.io.video_io import write_side_by_side_png
-
-    parser = one_line_parser(
-        "inrzoo eval-sr",
-        "Score a run fitted on a downscaled copy (data.resize) against the real frames at --scale times that "
-        "size: the INR decoded on the finer grid vs bicubic and lanczos upscaling of the frames it saw.",
-        argv,
-    )
-    parser.add_argument("run", help="a run folder or .ckpt fitted with data.init_args.resize")
+    parser = run_parser("inrzoo eval-sr", DESCRIPTION, argv, RUN_HELP, output="report")
     parser.add_argument("--scale", type=float, default=2.0)
     parser.add_argument("--head", default="auto")
-    parser.add_argument("--out", required=True, help="folder for results.json and comparison.png")
-    parser.add_argument("--overwrite", action="store_true")
     args = parser.parse_args(list(argv))
     paths = claim_report(Path(args.out), args.overwrite)
     video = FittedRun.open(args.run)

@@ -6,28 +6,22 @@ from collections.abc import Sequence
 
 import torch
 
-from inrzoo.cli.parsing import one_line_parser
-from inrzoo.cli.task_heads import interpolated_frames, task_head
+from inrzoo.cli.task_heads import interpolated_frames, run_parser, task_head
 from inrzoo.errors import InrzooError
 from inrzoo.io.files import claim_output
+from inrzoo.io.video_io import write_mp4
 from inrzoo.runs import FittedRun
+from inrzoo.tasks.interpolation import LatentInterpolator
 
 
 def main(argv: Sequence[str]) -> int:
-    from inrzoo.io.video_io import write_mp4
-    from inrzoo.tasks.interpolation import LatentInterpolator
-
-    parser = one_line_parser(
-        "inrzoo interpolate", "Write the video at a multiple of its frame rate from new latents.", argv
-    )
-    parser.add_argument("run", help="a run folder, .ckpt or .inrz")
+    parser = run_parser("inrzoo interpolate", "Write the video at a multiple of its frame rate from new latents.",
+                        argv, run_help="a run folder, .ckpt or .inrz", output="mp4")  # fmt: skip
     parser.add_argument("--factor", type=int, required=True, help="frame-rate multiple (2, 4, ...)")
-    parser.add_argument("-o", "--output", required=True, help="the .mp4 to write")
     parser.add_argument(
         "--interpolator", default=None,
         help="linear, slerp, temporal-mlp or a plugin's (default: the model's configured one, else linear)",
     )  # fmt: skip
-    parser.add_argument("--overwrite", action="store_true")
     args = parser.parse_args(list(argv))
     if args.factor < 2:
         raise InrzooError(f"--factor must be an integer >= 2 (e.g. 2 or 4), got {args.factor}")

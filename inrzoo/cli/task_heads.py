@@ -3,15 +3,30 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import torch
 from torch import Tensor
 
+from inrzoo.cli.parsing import one_line_parser
 from inrzoo.errors import InrzooError
 from inrzoo.io.files import claim_output
 from inrzoo.runs import FittedRun, to_uint8
+
+
+def run_parser(prog: str, description: str, argv: Sequence[str], run_help: str, output: str) -> Any:
+    """The arguments every task command takes: the fitted run, where to write (``output``: ``"mp4"`` for
+    ``-o FILE.mp4``, ``"report"`` for ``--out FOLDER``) and ``--overwrite``; the command adds its own."""
+    parser = one_line_parser(prog, description, argv)
+    parser.add_argument("run", help=run_help)
+    if output == "mp4":
+        parser.add_argument("-o", "--output", required=True, help="the .mp4 to write")
+    else:
+        parser.add_argument("--out", required=True, help="folder for results.json and comparison.png")
+    parser.add_argument("--overwrite", action="store_true", help="replace existing output files")
+    return parser
 
 
 def task_head(name: str, family: type, option: str) -> Any:

@@ -4,23 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from inrzoo.cli.parsing import one_line_parser
-from inrzoo.cli.task_heads import sr_head, upscaled_frames, upscaled_size
+from inrzoo.cli.task_heads import run_parser, sr_head, upscaled_frames, upscaled_size
 from inrzoo.io.files import claim_output
+from inrzoo.io.video_io import write_mp4
 from inrzoo.runs import FittedRun
 
 
 def main(argv: Sequence[str]) -> int:
-    from inrzoo.io.video_io import write_mp4
-
-    parser = one_line_parser(
-        "inrzoo upscale", "Write the video at a higher resolution (a finer coordinate grid).", argv
-    )
-    parser.add_argument("run", help="a run folder, .ckpt or .inrz")
+    parser = run_parser("inrzoo upscale", "Write the video at a higher resolution (a finer coordinate grid).",
+                        argv, run_help="a run folder, .ckpt or .inrz", output="mp4")  # fmt: skip
     parser.add_argument("--scale", type=float, required=True, help="2, 4, or any factor for coordinate backbones")
-    parser.add_argument("-o", "--output", required=True, help="the .mp4 to write")
     parser.add_argument("--head", default="auto", help="auto, coordinate-grid, bicubic-upsample or a plugin's")
-    parser.add_argument("--overwrite", action="store_true")
     args = parser.parse_args(list(argv))
     output = claim_output(args.output, args.overwrite)
     video = FittedRun.open(args.run)

@@ -30,6 +30,11 @@ def find_checkpoint(path: str | Path) -> Path:
     return path
 
 
+def public_config(config: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A saved config without Lightning's private keys (``_instantiator``, ``_class_path``)."""
+    return {k: v for k, v in config.items() if not k.startswith("_")} if config else None
+
+
 def _model_from(source: Path | IO[bytes], checkpoint: Path, map_location: str) -> VideoINR:
     try:
         model = VideoINR.load_from_checkpoint(source, map_location=map_location, weights_only=True)

@@ -14,17 +14,12 @@ from torch import Tensor
 from inrzoo.compression import Bitstream, decode_model
 from inrzoo.data import VideoDataModule
 from inrzoo.errors import InrzooError
-from inrzoo.models.loading import read_checkpoint
+from inrzoo.models.loading import public_config, read_checkpoint
 from inrzoo.models.video_inr import VideoINR
 from inrzoo.runs.decoding import decode_uint8
 
 #: The frame rate of a run whose source video is gone (decoding still works).
 FALLBACK_FPS = 25.0
-
-
-def public_config(config: dict[str, Any] | None) -> dict[str, Any] | None:
-    """A saved config without Lightning's private keys (``_instantiator``, ``_class_path``)."""
-    return {k: v for k, v in config.items() if not k.startswith("_")} if config else None
 
 
 @dataclass
