@@ -8,9 +8,18 @@ from dataclasses import asdict, dataclass, field
 import torch
 from torch import Tensor
 
-from inrzoo.errors import InrzooError
-from inrzoo.models.metrics import frame_metrics
+from inrzoo.models.metrics import frame_psnr, frame_psnr_summary, score_frames, score_frames_with_per_frame
 from inrzoo.models.video_inr import VideoINR
+from inrzoo.runs.decoding import decode_uint8
+
+__all__ = [
+    "ReconstructionResult",
+    "decode_all",
+    "evaluate_reconstruction",
+    "frame_psnr",
+    "frame_psnr_summary",
+    "score_frames",
+]
 
 
 @dataclass
@@ -39,59 +48,11 @@ class ReconstructionResult:
         return asdict(self)
 
 
-@torch.no_grad()
-def frame_psnr(decoded: Tensor, ground_truth: Tensor, batch_size: int = 16) -> Tensor:
-    """PSNR of each uint8 (T, 3, H, W) frame, (T,) in dB (a perfect frame is capped at 100 dB)."""
-    scores = []
-    for first in range(0, ground_truth.shape[0], batch_size):
-        sl = slice(first, first + batch_size)
-        mse = ((decoded[sl].float() - ground_truth[sl].float()) / 255).pow(2).mean(dim=(1, 2, 3))
-        scores.append(-10 * torch.log10(mse.clamp(min=1e-10)))
-    return torch.cat(scores)
-
-
-def frame_psnr_summary(scores: Tensor) -> dict[str, float | int]:
-    """Worst frame, its index and the 5th percentile of per-frame PSNR scores (T,)."""
-    return {
-        "psnr_worst": float(scores.min()),
-        "psnr_p5": float(torch.quantile(scores.double(), 0.05)),
-        "worst_frame": int(scores.argmin()),
-    }
-
-
-@torch.no_grad()
 def decode_all(model: VideoINR, num_frames: int, batch_size: int = 8) -> tuple[Tensor, float]:
     """Every frame as uint8 (T, 3, H, W) and the decode speed in frames/second."""
-    was_training = model.training
-    model.eval()
-    device = next(model.parameters()).device
     start = time.perf_counter()
-    chunks = []
-    for first in range(0, num_frames, batch_size):
-        indices = torch.arange(first, min(first + batch_size, num_frames), device=device)
-        chunks.append((model.decode_frames(indices).clamp(0, 1) * 255).round().to(torch.uint8).cpu())
-    seconds = time.perf_counter() - start
-    model.train(was_training)
-    return torch.cat(chunks), num_frames / max(seconds, 1e-9)
-
-
-@torch.no_grad()
-def score_frames(decoded: Tensor, ground_truth: Tensor, batch_size: int = 16) -> dict[str, float]:
-    """PSNR/MS-SSIM (frame means) and the worst / 5th-percentile frame PSNR of uint8 (T, 3, H, W) frames:
-    the one scoring path for inrzoo models and codec baselines."""
-    return _score(decoded, ground_truth, batch_size)[0]
-
-
-def _score(decoded: Tensor, ground_truth: Tensor, batch_size: int) -> tuple[dict[str, float], Tensor]:
-    if decoded.shape != ground_truth.shape:
-        raise InrzooError(f"decoded video has shape {tuple(decoded.shape)}, expected {tuple(ground_truth.shape)}")
-    metrics = frame_metrics(tuple(ground_truth.shape[-2:]), sync_on_compute=False)  # one process scores alone
-    for first in range(0, ground_truth.shape[0], batch_size):
-        sl = slice(first, first + batch_size)
-        metrics.update(decoded[sl].float() / 255, ground_truth[sl].float() / 255)
-    per_frame = frame_psnr(decoded, ground_truth, batch_size)
-    scores = {k: float(v) for k, v in metrics.compute().items()}
-    return {**scores, **frame_psnr_summary(per_frame)}, per_frame
+    frames = decode_uint8(model, range(num_frames), batch_size)
+    return frames, num_frames / max(time.perf_counter() - start, 1e-9)
 
 
 @torch.no_grad()
@@ -103,7 +64,7 @@ def evaluate_reconstruction(
     Scores use the 8-bit decoded frames, as a viewer would see them.
     """
     decoded, fps = decode_all(model, ground_truth.shape[0], batch_size)
-    scores, per_frame = _score(decoded, ground_truth, batch_size)
+    scores, per_frame = score_frames_with_per_frame(decoded, ground_truth, batch_size)
     height, width = ground_truth.shape[-2:]
     result = ReconstructionResult(
         psnr=scores["psnr"],

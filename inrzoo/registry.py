@@ -1,6 +1,8 @@
 """Named registries of plugins, with lazy entry-point discovery.
 
-Each plugin kind (backbone, hypernetwork head, teacher, task) has one :class:`Registry`.
+Each plugin kind (backbone, hypernetwork head, teacher, task, and the CLI's commands) has one
+:class:`Registry`, made by the kind itself with ``publish=True`` so that :func:`all_registries`
+sees it: this module knows no plugin kind (it is the ground floor; every kind imports it).
 Built-ins register themselves with a decorator when their module is imported;
 third-party packages declare an entry point in the kind's group and are loaded on the
 first ``list``/``create``/``get`` call (never at ``import inrzoo``, which would make plugin
@@ -42,6 +44,9 @@ class PluginInfo:
 
     @property
     def qualname(self) -> str:
+        own = getattr(self.target, "qualname", None)  # an instance entry (a command) names its own handler
+        if isinstance(own, str):
+            return own
         return f"{self.target.__module__}.{self.target.__qualname__}"
 
 
@@ -72,15 +77,26 @@ class Registry(Generic[T]):
         kind: human name of the kind ("backbone"), used in messages.
         group: entry-point group third-party packages declare (``inrzoo.backbones``).
         base: the abstract base class every entry must subclass (the contract).
+        instances: entries are instances of ``base`` (commands), not classes or factories.
+        publish: list it in :func:`all_registries` (the one registry of its kind; what ``inrzoo plugins``
+            shows and the CLI discovers). Tests make private registries with the default, False.
     """
 
-    def __init__(self, kind: str, group: str, base: type) -> None:
+    def __init__(self, kind: str, group: str, base: type, instances: bool = False, publish: bool = False) -> None:
         self.kind = kind
         self.group = group
         self.base = base
+        self.instances = instances
         self._entries: dict[str, PluginInfo] = {}
         self._failures: list[PluginFailure] = []
         self._discovered = False
+        if publish:
+            existing = _PUBLISHED.get(kind)
+            if existing is not None:
+                raise PluginLoadError(
+                    f"a {kind} registry (group {existing.group}) is already published; make one per kind"
+                )
+            _PUBLISHED[kind] = self
 
     # -- registration -------------------------------------------------------------
     def register(self, name: str) -> Callable[[type[T]], type[T]]:
@@ -101,7 +117,13 @@ class Registry(Generic[T]):
         version: str,
         entry_point: str | None = None,
     ) -> None:
-        if isinstance(target, type) and not issubclass(target, self.base):
+        if self.instances and not isinstance(target, self.base):
+            found = f"the class {target.__qualname__}" if isinstance(target, type) else f"a {type(target).__qualname__}"
+            raise PluginLoadError(
+                f"{self.kind} plugin {name!r} from {package} is {found}, not a "
+                f"{self.base.__qualname__}; point the entry point at a {self.base.__module__}.{self.base.__qualname__}"
+            )
+        if not self.instances and isinstance(target, type) and not issubclass(target, self.base):
             raise PluginLoadError(
                 f"{self.kind} plugin {name!r} from {package} is {target.__qualname__}, which does not "
                 f"subclass {self.base.__qualname__}; derive it from {self.base.__module__}.{self.base.__qualname__}"
@@ -189,17 +211,17 @@ class Registry(Generic[T]):
         return name in self.names()
 
 
-def all_registries() -> dict[str, Registry[Any]]:
-    """Every plugin registry, keyed by kind, with the built-ins imported."""
-    from inrzoo.backbones import BACKBONES
-    from inrzoo.hypernets import HYPERNETS
-    from inrzoo.tasks import TASKS
-    from inrzoo.teachers import TEACHERS
+#: The published registries by kind, in the order their kinds were imported.
+_PUBLISHED: dict[str, Registry[Any]] = {}
 
-    return {"backbone": BACKBONES, "hypernet": HYPERNETS, "teacher": TEACHERS, "task": TASKS}
+
+def all_registries() -> dict[str, Registry[Any]]:
+    """Every published registry, keyed by kind: those of the kinds imported so far (the CLI imports
+    every kind it ships before it asks)."""
+    return dict(_PUBLISHED)
 
 
 def discover_all() -> None:
-    """Load every entry-point group (the CLI does this before parsing a config)."""
+    """Load every published registry's entry-point group (the CLI does this before parsing a config)."""
     for registry in all_registries().values():
         registry.discover()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import math
+import os
 import subprocess
 import sys
 from collections.abc import Sequence
@@ -16,7 +17,8 @@ import torch
 import yaml
 from helpers import CLIP_FRAMES, REPO_ROOT, requires_samples
 
-from inrzoo.cli import main
+from inrzoo.cli import COMMANDS, Command, main, register_command
+from inrzoo.errors import InrzooError
 from inrzoo.registry import all_registries
 
 CONFIGS = sorted((REPO_ROOT / "configs").glob("*.yaml"))
@@ -151,10 +153,16 @@ def test_data_help_lists_the_data_options(capsys: pytest.CaptureFixture[str]) ->
 def test_plugins_lists_every_registered_plugin(capsys: pytest.CaptureFixture[str]) -> None:
     assert run(["plugins"]) == 0
     lines = capsys.readouterr().out.splitlines()
+    sections: dict[str, list[str]] = {}  # "backbones (inrzoo.backbones):" -> its rows (a name may recur in two kinds)
+    for line in lines:
+        if not line.startswith(" "):
+            sections[line] = rows = []
+        else:
+            rows.append(line)
     for kind, registry in all_registries().items():
         assert any(line.startswith(f"{kind}s ({registry.group})") for line in lines)
         for info in registry.entries():
-            row = [line for line in lines if line.split()[:1] == [info.name]]
+            row = [line for line in sections[f"{kind}s ({registry.group}):"] if line.split()[:1] == [info.name]]
             assert row, f"{kind} {info.name} missing from `inrzoo plugins`"
             assert info.package in row[0] and info.qualname in row[0]
     assert any("nerv-conv" in line and " inrzoo " in f"{line} " for line in lines)
@@ -173,6 +181,7 @@ def broken_plugin_registries(monkeypatch: pytest.MonkeyPatch) -> None:
     broken = importlib.metadata.EntryPoint(
         name="broken", value="inrzoo_no_such_module_xyz:Backbone", group="inrzoo.backbones"
     )
+    COMMANDS.discover()  # the installed commands first: the fake entry points must reach only `fresh`
     monkeypatch.setattr(importlib.metadata, "entry_points", lambda *, group: [broken])
     monkeypatch.setattr(registry_module, "all_registries", lambda: {"backbone": fresh})
     monkeypatch.delenv("INRZOO_DISABLE_PLUGIN_AUTOLOAD", raising=False)
@@ -196,6 +205,126 @@ def test_strict_plugins_turn_a_broken_plugin_into_exit_2(
     monkeypatch.setenv("INRZOO_STRICT_PLUGINS", "1")
     assert run(["plugins"]) == 2
     assert "'broken'" in error_line(capsys)
+
+
+# -- the command table and third-party commands ----------------------------------------------
+def _squeezed(text: str) -> str:
+    """Help text without whitespace: the epilog is wrapped (also at hyphens) to the terminal width."""
+    return "".join(text.split())
+
+
+def test_help_lists_every_command_of_the_table(capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(["--help"]) == 0
+    out = _squeezed(capsys.readouterr().out)
+    own = [info for info in COMMANDS.entries() if not info.target.lightning]
+    assert {"plugins", "bench", "compress", "decompress", "index", "retrieve", "fit-many"} <= {i.name for i in own}
+    for info in own:
+        assert f"`inrzoo{info.name}`:{_squeezed(info.target.help)}" in out, f"{info.name} missing from --help"
+
+
+def test_a_row_added_to_the_table_is_listed_and_dispatched(capsys: pytest.CaptureFixture[str]) -> None:
+    """--help and dispatch read the same table: one row, and the command exists."""
+    seen: list[list[str]] = []
+
+    def hello(argv: Sequence[str]) -> int:
+        seen.append(list(argv))
+        print("hello from the table")
+        return 3
+
+    register_command("hello-from-test", Command("say hello (a test row)", hello))
+    try:
+        assert run(["--help"]) == 0
+        assert "`inrzoohello-from-test`:sayhello(atestrow)" in _squeezed(capsys.readouterr().out)
+        assert run(["hello-from-test", "--loud", "x"]) == 3
+        assert seen == [["--loud", "x"]]
+        assert "hello from the table" in capsys.readouterr().out
+    finally:
+        COMMANDS.unregister("hello-from-test")
+    assert run(["plugins"]) == 0
+    assert "hello-from-test" not in capsys.readouterr().out
+
+
+def test_a_command_cannot_take_a_builtin_name() -> None:
+    with pytest.raises(InrzooError, match="command name 'fit' from package inrzoo collides"):
+        register_command("fit", Command("not Lightning's fit", lambda argv: 0))
+    assert COMMANDS.get("fit").lightning
+
+
+def _inrzoo_process(*args: str, site: Path | None = None, strict: bool = False) -> subprocess.CompletedProcess[str]:
+    """``python -m inrzoo ARGS`` in a fresh interpreter (entry points as installed), ``site`` on the path."""
+    env = {k: v for k, v in os.environ.items() if k not in {"INRZOO_STRICT_PLUGINS", "INRZOO_DISABLE_PLUGIN_AUTOLOAD"}}
+    if site is not None:
+        env["PYTHONPATH"] = os.pathsep.join([str(site), env.get("PYTHONPATH", "")])
+    if strict:
+        env["INRZOO_STRICT_PLUGINS"] = "1"
+    return subprocess.run(
+        [sys.executable, "-m", "inrzoo", *args], capture_output=True, text=True, env=env, cwd=REPO_ROOT, timeout=300
+    )
+
+
+def test_the_example_plugin_command_through_its_entry_point(
+    shared_clip_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`inrzoo color-stats`, declared in plugins/inrzoo-example-plugin/pyproject.toml, as a user runs it."""
+    if importlib.util.find_spec("inrzoo_example_plugin") is None:
+        pytest.skip("the example plugin is not installed (pip install -e plugins/inrzoo-example-plugin)")
+    from inrzoo.data import VideoDataModule
+
+    assert "color-stats" in COMMANDS, (
+        "the example plugin's inrzoo.commands entry point is not installed: reinstall it "
+        "(pip install -e plugins/inrzoo-example-plugin) after its pyproject.toml changes"
+    )
+    done = _inrzoo_process("color-stats", str(shared_clip_path), "--frames", "2", strict=True)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert [line.split(":")[0] for line in lines] == ["frame 0", "frame 1"]
+    frames = VideoDataModule(path=str(shared_clip_path), max_frames=2, cache_dir=None).frames.float() / 255
+    for line, frame in zip(lines, frames, strict=True):
+        printed = [float(v) for v in line.split("mean RGB ")[1].split(",")[0].split()]
+        assert printed == pytest.approx(frame.mean(dim=(1, 2)).tolist(), abs=1e-3)
+
+    assert run(["plugins"]) == 0
+    [row] = [line for line in capsys.readouterr().out.splitlines() if "inrzoo_example_plugin.command" in line]
+    assert row.split()[0] == "color-stats" and "inrzoo-example-plugin" in row
+    assert COMMANDS.info("color-stats").package == "inrzoo-example-plugin", "not loaded from the entry point?"
+    assert run(["--help"]) == 0
+    assert "`inrzoocolor-stats`:" in _squeezed(capsys.readouterr().out)
+    assert run(["color-stats", str(shared_clip_path), "--frames", "0"]) == 2
+    assert "--frames must be >= 1" in error_line(capsys)
+
+
+@pytest.fixture(scope="module")
+def broken_command_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A site folder holding an installed distribution with a command that fails to import and one that is
+    not a Command."""
+    site = tmp_path_factory.mktemp("site")
+    dist = site / "broken_inrzoo_command-0.1.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: broken-inrzoo-command\nVersion: 0.1\n")
+    (dist / "entry_points.txt").write_text(
+        "[inrzoo.commands]\nbroken-cmd = broken_inrzoo_command:command\nnot-a-cmd = collections:OrderedDict\n"
+    )
+    (site / "broken_inrzoo_command.py").write_text('raise ImportError("needs libbroken, which is not installed")\n')
+    return site
+
+
+def test_an_installed_broken_command_is_reported_and_skipped(broken_command_site: Path) -> None:
+    done = _inrzoo_process("plugins", site=broken_command_site)
+    assert done.returncode == 0, done.stderr
+    listed, failed = done.stdout.split("failed to load:")
+    assert "compress" in listed and "broken-cmd" not in listed and "not-a-cmd" not in listed
+    assert "command broken-cmd = broken_inrzoo_command:command from broken-inrzoo-command" in failed
+    assert "needs libbroken" in failed
+    assert "not-a-cmd = collections:OrderedDict" in failed and "not a Command" in failed
+    assert "skipping command plugin 'broken-cmd'" in done.stderr
+
+
+def test_strict_mode_makes_an_installed_broken_command_fatal(broken_command_site: Path) -> None:
+    done = _inrzoo_process("plugins", site=broken_command_site, strict=True)
+    assert done.returncode == 2
+    errors = [line for line in done.stderr.splitlines() if line.startswith("inrzoo: error:")]
+    assert len(errors) == 1 and "broken-cmd" in errors[0] and "broken-inrzoo-command" in errors[0]
+    assert "Traceback" not in done.stderr
 
 
 # -- user errors: exit 2 and one line --------------------------------------------------------

@@ -18,8 +18,6 @@ from inrzoo.compression import (
     BitstreamError,
     CompressionSettings,
     best_quantization,
-    compress_run,
-    decode_frames,
     decode_model,
     prune_smallest,
     quantize,
@@ -28,6 +26,8 @@ from inrzoo.compression import (
 from inrzoo.compression.entropy import CodedSymbols, decode_symbols, encode_symbols
 from inrzoo.errors import InrzooError
 from inrzoo.models.loading import load_video_inr
+from inrzoo.runs import compress_run
+from inrzoo.runs import decode_uint8 as decode_frames
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,7 @@ import pytest
 
 from inrzoo.backbones import FourierMLPBackbone, INRBackbone, NeRVBackbone, SirenBackbone
 from inrzoo.errors import InrzooError, PluginLoadError, UnknownPluginError
-from inrzoo.registry import BUILTIN_SOURCE, Registry
+from inrzoo.registry import BUILTIN_SOURCE, Registry, all_registries
 
 # A group no installed package declares, so automatic discovery finds nothing by accident.
 GROUP = "inrzoo.tests.backbones"
@@ -214,3 +214,48 @@ def test_import_inrzoo_does_not_discover() -> None:
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "ok"
+
+
+# -- published registries: the core knows no kind --------------------------------------------
+def test_a_kind_publishes_its_own_registry(monkeypatch: pytest.MonkeyPatch) -> None:
+    from inrzoo import registry as registry_module
+
+    monkeypatch.setattr(registry_module, "_PUBLISHED", dict(registry_module._PUBLISHED))  # restored afterwards
+    widgets: Registry[INRBackbone] = Registry("widget", "inrzoo.tests.widgets", INRBackbone, publish=True)
+    assert all_registries()["widget"] is widgets
+    with pytest.raises(PluginLoadError, match="a widget registry .* is already published"):
+        Registry("widget", "inrzoo.tests.other-widgets", INRBackbone, publish=True)
+    assert all_registries()["widget"] is widgets
+    Registry("widget", GROUP, INRBackbone)  # private registries (tests make many) are never published
+    assert all_registries()["widget"] is widgets
+
+
+def test_the_registry_core_imports_no_plugin_kind() -> None:
+    """In a fresh interpreter: the core publishes nothing by itself; importing a kind publishes that kind."""
+    script = textwrap.dedent(
+        """
+        import sys
+        from inrzoo.registry import all_registries
+        kinds = ("inrzoo.backbones", "inrzoo.hypernets", "inrzoo.teachers", "inrzoo.tasks", "inrzoo.cli")
+        assert not [m for m in sys.modules if m.startswith(kinds)], sorted(sys.modules)
+        assert all_registries() == {}
+        import inrzoo.hypernets  # its heads build on backbone layers, so both kinds publish
+        assert sorted(all_registries()) == ["backbone", "hypernet"], all_registries()
+        print("ok")
+        """
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "ok"
+
+
+def test_an_instance_registry_refuses_what_is_not_an_instance(registry: Registry[INRBackbone]) -> None:
+    """Commands are instances (rows of the table): a class or a function in their group is refused."""
+    from inrzoo.cli import Command
+
+    rows: Registry[Command] = Registry("command", GROUP, Command, instances=True)
+    rows.register("hello")(Command("say hello", lambda argv: 0))
+    with pytest.warns(UserWarning, match="is the class SirenBackbone, not a Command"):
+        rows.discover(entry_points=[fake_entry_point("siren", "inrzoo.backbones.coordinate_mlp:SirenBackbone")])
+    assert rows.names() == ["hello"]
+    assert rows.info("hello").qualname.endswith("<lambda>")

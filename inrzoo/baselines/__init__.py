@@ -9,6 +9,7 @@ from inrzoo.baselines.codecs import (
     require_ffmpeg,
     score_frames,
 )
+from inrzoo.baselines.frames import minterpolate, neighbour_average, upscale_bicubic, upscale_lanczos
 
 __all__ = [
     "CODEC_CONTAINERS",
@@ -16,6 +17,10 @@ __all__ = [
     "decode_video",
     "encode_with_ffmpeg",
     "ffmpeg_version",
+    "minterpolate",
+    "neighbour_average",
     "require_ffmpeg",
     "score_frames",
+    "upscale_bicubic",
+    "upscale_lanczos",
 ]

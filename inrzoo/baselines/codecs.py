@@ -17,7 +17,7 @@ import torch
 from torch import Tensor
 
 from inrzoo.errors import InrzooError
-from inrzoo.evaluation import score_frames
+from inrzoo.models.metrics import score_frames
 
 #: Output container per encoder (an unlisted encoder gets .mkv, which takes any codec).
 CODEC_CONTAINERS = {"libx264": ".mp4", "libx265": ".mkv", "libsvtav1": ".mkv"}

@@ -170,9 +170,10 @@ def decode_model(stream: Bitstream) -> torch.nn.Module:
     """Rebuild the model from the file alone: its config, then its (dequantised) tensors."""
     from lightning.pytorch.cli import instantiate_module
 
+    from inrzoo.models.loading import public_config
     from inrzoo.models.video_inr import VideoINR
 
-    config = {k: v for k, v in stream.header["model"].items() if not k.startswith("_")}
+    config = public_config(stream.header["model"]) or {}
     try:
         model = instantiate_module(VideoINR, config)
     except Exception as err:

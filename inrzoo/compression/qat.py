@@ -8,14 +8,19 @@ and a stopped stage resumes with Lightning's ``ckpt_path``.
 
 from __future__ import annotations
 
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import lightning.pytorch as pl
 import torch
 from torch import Tensor
 
-from inrzoo.compression.codec import LATENT_TENSORS, _is, _prunable
+from inrzoo.compression.codec import LATENT_TENSORS, CompressionSettings, _is, _prunable
 from inrzoo.compression.quantize import best_quantization, prune_smallest
+from inrzoo.errors import InrzooError
+
+if TYPE_CHECKING:
+    from inrzoo.data import VideoDataModule
 
 
 class QuantizationAwareTraining(pl.Callback):
@@ -100,3 +105,42 @@ class QuantizationAwareTraining(pl.Callback):
     def on_validation_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         if self._full_precision:
             self._restore(pl_module)
+
+
+def quality_stage(
+    model: torch.nn.Module,
+    datamodule: VideoDataModule | None,
+    settings: CompressionSettings,
+    epochs: int,
+    stage_dir: Path,
+    learning_rate: float | None,
+    resume: bool,
+    accelerator: str = "auto",
+) -> torch.nn.Module:
+    """Prune + quantisation-aware fine-tuning on ``datamodule``'s frames, as a Lightning fit with its own
+    checkpoints in ``stage_dir``.
+
+    A stopped stage continues from ``stage_dir/checkpoints/last.ckpt`` with ``resume``; without it an
+    existing stage is never overwritten.
+    """
+    from lightning.pytorch.callbacks import ModelCheckpoint
+    from lightning.pytorch.loggers import TensorBoardLogger
+
+    last = stage_dir / "checkpoints" / "last.ckpt"
+    if stage_dir.exists() and any(stage_dir.iterdir()) and not resume:
+        raise InrzooError(
+            f"{stage_dir} already holds a quality stage; pass --resume to continue it, or --stage-dir elsewhere"
+        )
+    if datamodule is None:
+        raise InrzooError("quantisation-aware fine-tuning needs the run's video, and the checkpoint records no data")
+    model.learning_rate = learning_rate if learning_rate is not None else model.learning_rate * 0.1
+    model.lr_schedule = "steps"
+    qat = QuantizationAwareTraining(settings.weight_bits, settings.latent_bits, settings.prune)
+    trainer = pl.Trainer(
+        accelerator=accelerator, max_epochs=epochs, default_root_dir=str(stage_dir),
+        logger=TensorBoardLogger(str(stage_dir), name="", version=""),
+        callbacks=[qat, ModelCheckpoint(dirpath=str(stage_dir / "checkpoints"), save_last=True)],
+        check_val_every_n_epoch=max(1, epochs), enable_model_summary=False,
+    )  # fmt: skip
+    trainer.fit(model, datamodule=datamodule, ckpt_path=str(last) if resume and last.is_file() else None)
+    return model.eval()

@@ -1,11 +1,15 @@
-"""Load a fitted model from a run folder, a checkpoint or a .inrz file, without the config or the source video."""
+"""Load a fitted model from a run folder or a checkpoint, without the config or the source video.
+
+A run's other parts (its data, fps, source frames, a ``.inrz`` file) are opened by
+:class:`inrzoo.runs.FittedRun`.
+"""
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass
+import io
+import warnings
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import torch
 
@@ -26,14 +30,14 @@ def find_checkpoint(path: str | Path) -> Path:
     return path
 
 
-def load_video_inr(path: str | Path, map_location: str = "cpu") -> VideoINR:
-    """The model of a run made with ``inrzoo fit`` (its config travels inside the checkpoint).
+def public_config(config: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A saved config without Lightning's private keys (``_instantiator``, ``_class_path``)."""
+    return {k: v for k, v in config.items() if not k.startswith("_")} if config else None
 
-    Loaded with ``weights_only=True``: a checkpoint can never run code on load.
-    """
-    checkpoint = find_checkpoint(path)
+
+def _model_from(source: Path | IO[bytes], checkpoint: Path, map_location: str) -> VideoINR:
     try:
-        model = VideoINR.load_from_checkpoint(checkpoint, map_location=map_location, weights_only=True)
+        model = VideoINR.load_from_checkpoint(source, map_location=map_location, weights_only=True)
     except InrzooError:
         raise
     except Exception as err:
@@ -47,42 +51,35 @@ def load_video_inr(path: str | Path, map_location: str = "cpu") -> VideoINR:
     return model.eval()
 
 
-@dataclass
-class FittedModel:
-    """A fitted model and what was saved beside it."""
+def load_video_inr(path: str | Path, map_location: str = "cpu") -> VideoINR:
+    """The model of a run made with ``inrzoo fit`` (its config travels inside the checkpoint).
 
-    model: VideoINR
-    #: The model's hyperparameters as saved (backbone, head, alignment, ... with class paths).
-    config: dict[str, Any]
-    #: The ``VideoDataModule`` arguments of the fit (None for a .inrz file: it names no source).
-    data: dict[str, Any] | None
-    #: A .inrz header's video section (name, frames, size, fps); None for checkpoints.
-    video: dict[str, Any] | None
-    #: A name when the model has no ``video_name``: the run folder's or the file's.
-    name: str
-
-    @property
-    def teacher_config(self) -> dict[str, Any] | None:
-        """The alignment teacher's ``class_path`` + ``init_args`` (None without alignment)."""
-        alignment = self.config.get("alignment")
-        teacher = alignment.get("teacher") if isinstance(alignment, dict) else None
-        return json.loads(json.dumps(teacher, default=str)) if isinstance(teacher, dict) else None  # JSON-safe
-
-
-def _public(config: dict[str, Any] | None) -> dict[str, Any] | None:
-    return {k: v for k, v in config.items() if not k.startswith("_")} if config else None
-
-
-def load_fitted(path: str | Path) -> FittedModel:
-    """A run folder, a checkpoint, or a .inrz file (decoded from the file alone)."""
-    if str(path).endswith(".inrz"):
-        from inrzoo.compression import Bitstream, decode_model
-
-        stream = Bitstream.read(path)
-        config = _public(stream.header["model"]) or {}
-        return FittedModel(decode_model(stream), config, None, stream.header["video"], Path(path).stem)
+    Loaded with ``weights_only=True``: a checkpoint can never run code on load.
+    """
     checkpoint = find_checkpoint(path)
-    saved = torch.load(checkpoint, map_location="cpu", weights_only=True)
-    config = _public(saved.get("hyper_parameters")) or {}
-    data = _public(saved.get("datamodule_hyper_parameters"))
-    return FittedModel(load_video_inr(checkpoint), config, data, None, checkpoint.parent.parent.name)
+    return _model_from(checkpoint, checkpoint, map_location)
+
+
+def read_checkpoint(path: str | Path, map_location: str = "cpu") -> tuple[Path, VideoINR, dict[str, Any]]:
+    """The checkpoint file, its model and everything saved with it (``hyper_parameters``,
+    ``datamodule_hyper_parameters``, ...), from one read of the file (``weights_only=True``)."""
+    checkpoint = find_checkpoint(path)
+    raw = checkpoint.read_bytes()
+    model = _model_from(io.BytesIO(raw), checkpoint, map_location)
+    saved = torch.load(io.BytesIO(raw), map_location="cpu", weights_only=True)  # it loaded, so this parses
+    return checkpoint, model, saved
+
+
+def __getattr__(name: str) -> Any:
+    """``load_fitted`` and ``FittedModel``: deprecated aliases of :class:`inrzoo.runs.FittedRun` (removed in 0.2)."""
+    if name in {"load_fitted", "FittedModel"}:
+        from inrzoo.runs import FittedRun
+
+        warnings.warn(
+            f"inrzoo.models.loading.{name} is deprecated: use inrzoo.runs.FittedRun"
+            + (".open(path)" if name == "load_fitted" else ""),
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return FittedRun.open if name == "load_fitted" else FittedRun
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

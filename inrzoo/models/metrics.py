@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import torch
+from torch import Tensor
 from torchmetrics import MetricCollection
 from torchmetrics.image import MultiScaleStructuralSimilarityIndexMeasure, PeakSignalNoiseRatio
+
+from inrzoo.errors import InrzooError
 
 # The standard 5-scale MS-SSIM weights (Wang et al. 2003).
 MS_SSIM_BETAS = (0.0448, 0.2856, 0.3001, 0.2363, 0.1333)
@@ -42,3 +46,47 @@ def frame_metrics(frame_size: tuple[int, int], prefix: str = "", sync_on_compute
             data_range=1.0, betas=tuple(b / total for b in betas), normalize="relu", **common
         )
     return MetricCollection(metrics, prefix=prefix)
+
+
+@torch.no_grad()
+def frame_psnr(decoded: Tensor, ground_truth: Tensor, batch_size: int = 16) -> Tensor:
+    """PSNR of each uint8 (T, 3, H, W) frame, (T,) in dB (a perfect frame is capped at 100 dB)."""
+    scores = []
+    for first in range(0, ground_truth.shape[0], batch_size):
+        sl = slice(first, first + batch_size)
+        mse = ((decoded[sl].float() - ground_truth[sl].float()) / 255).pow(2).mean(dim=(1, 2, 3))
+        scores.append(-10 * torch.log10(mse.clamp(min=1e-10)))
+    return torch.cat(scores)
+
+
+def frame_psnr_summary(scores: Tensor) -> dict[str, float | int]:
+    """Worst frame, its index and the 5th percentile of per-frame PSNR scores (T,): a mean hides the
+    frames a viewer notices."""
+    return {
+        "psnr_worst": float(scores.min()),
+        "psnr_p5": float(torch.quantile(scores.double(), 0.05)),
+        "worst_frame": int(scores.argmin()),
+    }
+
+
+@torch.no_grad()
+def score_frames(decoded: Tensor, ground_truth: Tensor, batch_size: int = 16) -> dict[str, float]:
+    """PSNR/MS-SSIM (frame means) and the worst / 5th-percentile frame PSNR of uint8 (T, 3, H, W) frames:
+    the one scoring path for inrzoo models and codec baselines."""
+    return score_frames_with_per_frame(decoded, ground_truth, batch_size)[0]
+
+
+@torch.no_grad()
+def score_frames_with_per_frame(
+    decoded: Tensor, ground_truth: Tensor, batch_size: int = 16
+) -> tuple[dict[str, float], Tensor]:
+    """:func:`score_frames` and every frame's PSNR (T,)."""
+    if decoded.shape != ground_truth.shape:
+        raise InrzooError(f"decoded video has shape {tuple(decoded.shape)}, expected {tuple(ground_truth.shape)}")
+    metrics = frame_metrics(tuple(ground_truth.shape[-2:]), sync_on_compute=False)  # one process scores alone
+    for first in range(0, ground_truth.shape[0], batch_size):
+        sl = slice(first, first + batch_size)
+        metrics.update(decoded[sl].float() / 255, ground_truth[sl].float() / 255)
+    per_frame = frame_psnr(decoded, ground_truth, batch_size)
+    scores = {k: float(v) for k, v in metrics.compute().items()}
+    return {**scores, **frame_psnr_summary(per_frame)}, per_frame

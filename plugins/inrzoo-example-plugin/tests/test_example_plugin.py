@@ -1,6 +1,6 @@
 """What a plugin author runs: inrzoo's conformance mixins against this package's classes.
 
-    pip install -e plugins/inrzoo-example-plugin && pytest plugins/inrzoo-example-plugin/tests
+pip install -e plugins/inrzoo-example-plugin && pytest plugins/inrzoo-example-plugin/tests
 """
 
 from __future__ import annotations

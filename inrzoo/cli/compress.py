@@ -1,0 +1,58 @@
+"""``inrzoo compress``: a fitted run (folder or checkpoint) -> one .inrz file."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from inrzoo.cli.parsing import one_line_parser
+
+
+def main(argv: Sequence[str]) -> int:
+    from inrzoo.runs import compress_run
+
+    parser = one_line_parser(
+        "inrzoo compress", "Write a fitted video as one .inrz file (quantised, entropy-coded).", argv
+    )
+    parser.add_argument("--config", action="config", help="a YAML file with any of these options (run, output, ...)")
+    parser.add_argument("run", help="a run folder or .ckpt written by `inrzoo fit`")
+    parser.add_argument("-o", "--output", required=True, help="the .inrz file to write")
+    parser.add_argument("--weight-bits", "--weight_bits", type=int, default=8, dest="weight_bits")
+    parser.add_argument("--latent-bits", "--latent_bits", type=int, default=6, dest="latent_bits")
+    parser.add_argument("--prune", type=float, default=0.0, help="fraction of smallest weights zeroed first")
+    parser.add_argument(
+        "--drop-alignment", "--drop_alignment", action="store_true", dest="drop_alignment",
+        help="leave out the alignment head (smaller; the file then cannot serve retrieval)",
+    )  # fmt: skip
+    parser.add_argument("--overwrite", action="store_true", help="replace an existing output file")
+    parser.add_argument(
+        "--qat-epochs", "--qat_epochs", type=int, default=0, dest="qat_epochs",
+        help="quantisation-aware fine-tuning epochs before writing (0: none)",
+    )  # fmt: skip
+    parser.add_argument("--qat-lr", "--qat_lr", type=float, default=None, dest="qat_lr",
+                        help="its learning rate (default: the model's / 10)")  # fmt: skip
+    parser.add_argument("--stage-dir", "--stage_dir", default=None, dest="stage_dir",
+                        help="its checkpoints and logs (default: RUN/compress_stage)")  # fmt: skip
+    parser.add_argument("--resume", action="store_true", help="continue a stopped fine-tuning stage")
+    parser.add_argument("--accelerator", default="auto", help="Lightning accelerator of the fine-tuning stage")
+    args = parser.parse_args(list(argv))
+    report = compress_run(
+        args.run, args.output, weight_bits=args.weight_bits, latent_bits=args.latent_bits, prune=args.prune,
+        keep_alignment=not args.drop_alignment, overwrite=args.overwrite, qat_epochs=args.qat_epochs,
+        qat_learning_rate=args.qat_lr, stage_dir=args.stage_dir, resume=args.resume, accelerator=args.accelerator,
+    )  # fmt: skip
+    print(_format_report(report))
+    return 0
+
+
+def _format_report(report: dict[str, Any]) -> str:
+    geometry = f"{report['frames']} frames {report['height']}x{report['width']}"
+    line = f"wrote {report['path']}: {report['bytes']:,} bytes, {report['bpp']:.4f} bpp ({geometry})"
+    if report.get("psnr") is not None:
+        line += f"; decoded from the file: PSNR {report['psnr']:.2f} dB"
+        if report.get("ms_ssim") is not None:
+            line += f", MS-SSIM {report['ms_ssim']:.4f}"
+        line += f", {report['decode_fps']:.1f} frames/s"
+    else:
+        line += f"; {report.get('note', '')}"
+    return line

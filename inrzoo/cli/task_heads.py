@@ -1,0 +1,76 @@
+"""What the task commands share: picking a task head by name, decoding at new times or sizes."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from inrzoo.cli.parsing import one_line_parser
+from inrzoo.errors import InrzooError
+from inrzoo.io.files import claim_output
+from inrzoo.runs import FittedRun, to_uint8
+
+
+def run_parser(prog: str, description: str, argv: Sequence[str], run_help: str, output: str) -> Any:
+    """The arguments every task command takes: the fitted run, where to write (``output``: ``"mp4"`` for
+    ``-o FILE.mp4``, ``"report"`` for ``--out FOLDER``) and ``--overwrite``; the command adds its own."""
+    parser = one_line_parser(prog, description, argv)
+    parser.add_argument("run", help=run_help)
+    if output == "mp4":
+        parser.add_argument("-o", "--output", required=True, help="the .mp4 to write")
+    else:
+        parser.add_argument("--out", required=True, help="folder for results.json and comparison.png")
+    parser.add_argument("--overwrite", action="store_true", help="replace existing output files")
+    return parser
+
+
+def task_head(name: str, family: type, option: str) -> Any:
+    from inrzoo.tasks.registry import TASKS
+
+    head = TASKS.create(name)
+    if not isinstance(head, family):
+        known = [n for n in TASKS.names() if isinstance(TASKS.get(n), type) and issubclass(TASKS.get(n), family)]
+        raise InrzooError(f"{option} {name!r} is not a {family.task} head; choose from {', '.join(known)}")
+    return head
+
+
+def interpolated_frames(video: FittedRun, interpolator: Any, times: Tensor, batch_size: int = 8) -> Tensor:
+    from inrzoo.tasks.interpolation import fit_interpolator
+
+    model = video.model
+    fit_interpolator(interpolator, model)
+    chunks = []
+    with torch.no_grad():
+        for first in range(0, len(times), batch_size):
+            latents = interpolator.latents_at(model, times[first : first + batch_size])
+            chunks.append(to_uint8(model.decode_latents(latents)))
+    return torch.cat(chunks)
+
+
+def upscaled_size(frame_size: tuple[int, int], scale: float) -> tuple[int, int]:
+    if not (scale > 0 and math.isfinite(scale)):
+        raise InrzooError(f"--scale must be a positive number (e.g. 2, 4 or 1.5), got {scale}")
+    return max(1, round(frame_size[0] * scale)), max(1, round(frame_size[1] * scale))
+
+
+def sr_head(video: FittedRun, name: str) -> Any:
+    from inrzoo.compat import check_compatible
+    from inrzoo.tasks.super_resolution import SuperResolutionHead, default_sr_head
+
+    head = default_sr_head(video.model) if name == "auto" else task_head(name, SuperResolutionHead, "--head")
+    check_compatible(video.model.backbone, head)
+    return head
+
+
+def upscaled_frames(video: FittedRun, head: Any, size: tuple[int, int], batch_size: int = 4) -> Tensor:
+    indices = torch.arange(video.model.latents.num_frames)
+    return torch.cat([to_uint8(head.render(video.model, chunk, size)) for chunk in indices.split(batch_size)])
+
+
+def claim_report(out: Path, overwrite: bool) -> dict[str, Path]:
+    return {name: claim_output(out / name, overwrite) for name in ("results.json", "comparison.png")}

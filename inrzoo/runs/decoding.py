@@ -1,0 +1,33 @@
+"""The one batched uint8 decode of a fitted model (every command, score and file writer goes through it)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import torch
+from torch import Tensor
+
+from inrzoo.models.video_inr import VideoINR
+
+
+@torch.no_grad()
+def to_uint8(frames: Tensor) -> Tensor:
+    """Frames in [0, 1] -> uint8 on the CPU, as a viewer (and every score) sees them."""
+    return (frames.clamp(0, 1) * 255).round().to(torch.uint8).cpu()
+
+
+@torch.no_grad()
+def decode_uint8(model: VideoINR, indices: Iterable[int] | Tensor | None = None, batch_size: int = 8) -> Tensor:
+    """uint8 (N, 3, H, W) frames ``indices`` (default: every frame) from :meth:`VideoINR.decode_frames`,
+    ``batch_size`` at a time, in eval mode, on the model's device (any subset: random access)."""
+    if indices is None:
+        indices = range(model.latents.num_frames)
+    wanted = indices.long().flatten() if isinstance(indices, Tensor) else torch.tensor(list(indices), dtype=torch.long)
+    device = next(model.parameters()).device
+    was_training = model.training
+    model.eval()
+    try:
+        chunks = [to_uint8(model.decode_frames(chunk.to(device))) for chunk in wanted.split(batch_size)]
+    finally:
+        model.train(was_training)
+    return torch.cat(chunks)

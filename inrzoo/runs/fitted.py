@@ -1,0 +1,111 @@
+"""One fitted video, opened once: a run folder, a checkpoint or a ``.inrz`` file."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from torch import Tensor
+
+from inrzoo.compression import Bitstream, decode_model
+from inrzoo.data import VideoDataModule
+from inrzoo.errors import InrzooError
+from inrzoo.models.loading import public_config, read_checkpoint
+from inrzoo.models.video_inr import VideoINR
+from inrzoo.runs.decoding import decode_uint8
+
+#: The frame rate of a run whose source video is gone (decoding still works).
+FALLBACK_FPS = 25.0
+
+
+@dataclass
+class FittedRun:
+    """A fitted model and what was saved beside it, read from disk once (:meth:`open`).
+
+    The data module, and so the source frames, is built on first use, once.
+    """
+
+    model: VideoINR
+    #: The model's hyperparameters as saved (backbone, head, alignment, ... with class paths).
+    config: dict[str, Any]
+    #: The ``VideoDataModule`` arguments of the fit (None for a .inrz file: it names no source).
+    data: dict[str, Any] | None
+    #: A .inrz header's video section (name, frames, size, fps); None for checkpoints.
+    video: dict[str, Any] | None
+    #: A name when the model has no ``video_name``: the run folder's or the file's.
+    name: str
+    #: The file that was read: the checkpoint or the .inrz file.
+    path: Path
+    #: The run folder (None for a .inrz file).
+    run_dir: Path | None = None
+
+    @classmethod
+    def open(cls, path: str | Path) -> FittedRun:
+        """A run folder (its ``checkpoints/last.ckpt``), a ``.ckpt`` file, or a ``.inrz`` file."""
+        if str(path).endswith(".inrz"):
+            return cls.from_bitstream(path)
+        checkpoint, model, saved = read_checkpoint(path)
+        run_dir = Path(path) if Path(path).is_dir() else checkpoint.parent.parent
+        return cls(
+            model=model,
+            config=public_config(saved.get("hyper_parameters")) or {},
+            data=public_config(saved.get("datamodule_hyper_parameters")),
+            video=None,
+            name=checkpoint.parent.parent.name,
+            path=checkpoint,
+            run_dir=run_dir,
+        )
+
+    @classmethod
+    def from_bitstream(cls, path: str | Path) -> FittedRun:
+        """A ``.inrz`` file (any name), decoded from the file alone."""
+        stream = Bitstream.read(path)
+        config = public_config(stream.header["model"]) or {}
+        return cls(decode_model(stream), config, None, stream.header["video"], Path(path).stem, Path(path))
+
+    @property
+    def teacher_config(self) -> dict[str, Any] | None:
+        """The alignment teacher's ``class_path`` + ``init_args`` (None without alignment)."""
+        alignment = self.config.get("alignment")
+        teacher = alignment.get("teacher") if isinstance(alignment, dict) else None
+        return json.loads(json.dumps(teacher, default=str)) if isinstance(teacher, dict) else None  # JSON-safe
+
+    @cached_property
+    def datamodule(self) -> VideoDataModule | None:
+        """The fit's data module, built on first use and kept (None for a .inrz file, which names no source).
+
+        Raises :class:`InrzooError` when the source video is no longer readable.
+        """
+        return VideoDataModule(**self.data) if self.data else None
+
+    def source(self, what: str, **overrides: Any) -> VideoDataModule:
+        """The fit's data module, or with ``overrides`` (``resize=...``) a new one over the same video;
+        ``what`` names who needs it, for the error when there is no source."""
+        if not self.data:
+            raise InrzooError(f"{what} needs the source video, which a .inrz file does not name; give the run folder")
+        if overrides:
+            return VideoDataModule(**{**self.data, **overrides})
+        return self.datamodule
+
+    def source_frames(self, what: str, **overrides: Any) -> Tensor:
+        """The fit's own uint8 (T, 3, H, W) frames (or, with ``overrides``, the same video under another geometry)."""
+        return self.source(what, **overrides).frames
+
+    @cached_property
+    def fps(self) -> float:
+        """A .inrz header's frame rate, else the source video's, else 25 (the source is gone)."""
+        if self.video is not None:
+            return float(self.video.get("fps") or FALLBACK_FPS)
+        try:
+            datamodule = self.datamodule
+        except InrzooError:
+            return FALLBACK_FPS  # the source is gone: decoding still works
+        return float(datamodule.fps) if datamodule is not None else FALLBACK_FPS
+
+    def decode(self, indices: Iterable[int] | Tensor | None = None, batch_size: int = 8) -> Tensor:
+        """uint8 (N, 3, H, W) frames ``indices`` (default: all), decoded in batches."""
+        return decode_uint8(self.model, indices, batch_size)
