@@ -10,6 +10,7 @@ from torch import Tensor, nn
 
 from inrzoo.backbones.layers import LayerParams, ModulatedLayer
 from inrzoo.compat import Pluggable
+from inrzoo.errors import InrzooError
 
 
 class INRBackbone(Pluggable, nn.Module, ABC):
@@ -64,6 +65,15 @@ class INRBackbone(Pluggable, nn.Module, ABC):
     @abstractmethod
     def _build(self) -> None:
         """Create layers; ``self.latent_dim`` and ``self.frame_size`` are set."""
+
+    def require_frames_of_at_least_size_multiple(self, name: str, strides: tuple[int, ...]) -> None:
+        """One clear error for a frame smaller than the backbone's total upscaling (a decoder cannot render it)."""
+        height, width = self.frame_size
+        if height < self.size_multiple or width < self.size_multiple:
+            raise InrzooError(
+                f"{name} cannot produce {height}x{width} frames: its strides {list(strides)} upscale by "
+                f"{self.size_multiple}, more than the frame side; use smaller strides or a larger resize"
+            )
 
     def latent_shape(self, latent_dim: int, frame_size: tuple[int, int]) -> tuple[int, ...]:
         """Shape of one frame's latent: ``(latent_dim,)`` for vector latents (the default); a spatial

@@ -14,30 +14,12 @@ import math
 from typing import Any
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor, nn
 
 from inrzoo.backbones.base import INRBackbone
-from inrzoo.backbones.layers import LayerParams, ModulatedConv2d
+from inrzoo.backbones.layers import LayerParams, ModulatedConv2d, UpsampleBlock
 from inrzoo.backbones.registry import register_backbone
 from inrzoo.errors import InrzooError
-
-
-class ShuffleUpBlock(nn.Module):
-    """conv (C_in -> C_out * s^2, kernel k) -> PixelShuffle(s) -> GELU."""
-
-    def __init__(self, in_channels: int, out_channels: int, stride: int, kernel_size: int) -> None:
-        super().__init__()
-        self.conv = ModulatedConv2d(in_channels, out_channels * stride * stride, kernel_size)
-        self.shuffle = nn.PixelShuffle(stride)
-
-    def forward(self, x: Tensor, params: LayerParams | None) -> Tensor:
-        return F.gelu(self.shuffle(self.conv(x, params)))
-
-
-def reducing_channels(first: int, blocks: int, reduction: float, floor: int) -> tuple[int, ...]:
-    """``first, first / r, first / r^2, ...`` (rounded, never below ``floor``): HNeRV's schedule."""
-    return tuple(max(floor, round(first / reduction**i)) for i in range(blocks))
 
 
 @register_backbone("hnerv")
@@ -111,18 +93,13 @@ class HNeRVBackbone(INRBackbone):
         return (latent_dim, -(-int(height) // m), -(-int(width) // m))
 
     def _build(self) -> None:
-        height, width = self.frame_size
-        if height < self.size_multiple or width < self.size_multiple:
-            raise InrzooError(
-                f"hnerv cannot produce {height}x{width} frames: its strides {list(self.strides)} upscale by "
-                f"{self.size_multiple}, more than the frame side; use smaller strides or a larger resize"
-            )
+        self.require_frames_of_at_least_size_multiple("hnerv", self.strides)
         self.grid = self.latent_shape(self.latent_dim, self.frame_size)
         self.base_grid = nn.Parameter(torch.zeros(1, *self.grid)) if self.shared_grid else None
         blocks = []
         in_channels = self.latent_dim
         for out_channels, stride, kernel in zip(self.channels, self.strides, self.kernel_sizes, strict=True):
-            blocks.append(ShuffleUpBlock(in_channels, out_channels, stride, kernel))
+            blocks.append(UpsampleBlock(in_channels, out_channels, stride, kernel))
             in_channels = out_channels
         self.blocks = nn.ModuleList(blocks)
         self.head = ModulatedConv2d(in_channels, 3 * self.head_stride**2, self.head_kernel)

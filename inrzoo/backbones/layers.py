@@ -107,3 +107,15 @@ class ModulatedConv2d(ModulatedLayer):
         bias = params.bias.reshape(-1) if params.bias is not None else None
         out = F.conv2d(x.reshape(1, batch * channels, height, width), weight, bias, padding=self.padding, groups=batch)
         return out.reshape(batch, -1, height, width)
+
+
+class UpsampleBlock(nn.Module):
+    """conv (C_in -> C_out * s^2, modulated) -> PixelShuffle(s) -> GELU: the NeRV-family upsampling block."""
+
+    def __init__(self, in_channels: int, out_channels: int, stride: int, kernel_size: int) -> None:
+        super().__init__()
+        self.conv = ModulatedConv2d(in_channels, out_channels * stride * stride, kernel_size)
+        self.shuffle = nn.PixelShuffle(stride)
+
+    def forward(self, x: Tensor, params: LayerParams | None) -> Tensor:
+        return F.gelu(self.shuffle(self.conv(x, params)))

@@ -15,21 +15,9 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from inrzoo.backbones.base import INRBackbone
-from inrzoo.backbones.layers import LayerParams, ModulatedConv2d
+from inrzoo.backbones.layers import LayerParams, ModulatedConv2d, UpsampleBlock
 from inrzoo.backbones.registry import register_backbone
 from inrzoo.errors import InrzooError
-
-
-class UpsampleBlock(nn.Module):
-    """conv (C_in -> C_out * s^2) -> PixelShuffle(s) -> GELU."""
-
-    def __init__(self, in_channels: int, out_channels: int, stride: int, kernel_size: int) -> None:
-        super().__init__()
-        self.conv = ModulatedConv2d(in_channels, out_channels * stride * stride, kernel_size)
-        self.shuffle = nn.PixelShuffle(stride)
-
-    def forward(self, x: Tensor, params: LayerParams | None) -> Tensor:
-        return F.gelu(self.shuffle(self.conv(x, params)))
 
 
 @register_backbone("nerv-conv")
@@ -80,12 +68,7 @@ class NeRVBackbone(INRBackbone):
         self.size_multiple = math.prod(self.strides)
 
     def _build(self) -> None:
-        height, width = self.frame_size
-        if height < self.size_multiple or width < self.size_multiple:
-            raise InrzooError(
-                f"nerv-conv cannot produce {height}x{width} frames: its strides {list(self.strides)} upscale by "
-                f"{self.size_multiple}, more than the frame side; use smaller strides or a larger resize"
-            )
+        self.require_frames_of_at_least_size_multiple("nerv-conv", self.strides)
         render_h, render_w = self.render_size()
         self.stem_size = (render_h // self.size_multiple, render_w // self.size_multiple)
         grid_h, grid_w = self.latent_grid
