@@ -61,15 +61,13 @@ class StepTimer(pl.Callback):
 
 
 def build_model(config: dict[str, Any], data: VideoDataModule, channels_last: bool, compile_backbone: bool) -> VideoINR:
-    init = dict(config["model"]["init_args"])
-    model = VideoINR(
-        backbone=instantiate_class((), init.pop("backbone")),
-        hypernet=instantiate_class((), init.pop("hypernet")),
-        num_frames=data.num_frames,
-        frame_size=data.frame_size,
-        compile_backbone=compile_backbone,
-        **{k: v for k, v in init.items() if k in {"latent_dim", "learning_rate", "latent_learning_rate"}},
-    )
+    """The config's model (every plugin in it, the frame encoder too) for the data's geometry."""
+    init = {
+        key: instantiate_class((), value) if isinstance(value, dict) and "class_path" in value else value
+        for key, value in config["model"]["init_args"].items()
+    }
+    init.update(num_frames=data.num_frames, frame_size=data.frame_size, compile_backbone=compile_backbone)
+    model = VideoINR(**init)
     if channels_last:
         model = model.to(memory_format=torch.channels_last)
     return model

@@ -23,8 +23,8 @@ class LayerParams:
 
     weight: (B, *base_weight.shape), or None with ``out_scale``; bias: (B, out_features) or None.
     out_scale: (B, out_features): the per-sample weight is the base weight with each output row scaled
-        (FiLM). The layer then runs one ordinary batched op and scales its output, instead of a
-        per-sample (grouped) op: on a CPU that is several times faster, with the same result.
+        (FiLM). A conv then runs one ordinary batched conv and scales its output instead of a grouped
+        conv per sample (the same result, far faster on a CPU); a linear layer builds the small weight.
     """
 
     weight: Tensor | None
@@ -74,10 +74,10 @@ class ModulatedLinear(ModulatedLayer):
     def forward(self, x: Tensor, params: LayerParams | None = None) -> Tensor:
         if params is None:
             return F.linear(x, self.weight, self.bias)
-        if params.weight is None:  # row-scaled base weight: scale the shared layer's output
-            out = F.linear(x, self.weight) * params.out_scale[:, None, :]
-            return out + params.bias[:, None, :] if params.bias is not None else out
-        out = torch.bmm(x, params.weight.transpose(1, 2))
+        # A row-scaled base weight is built per sample here: the weight is small next to the N queries,
+        # and scaling the (B, N, out) output instead would cost two more passes over it.
+        weight = params.dense_weight(self.weight)
+        out = torch.bmm(x, weight.transpose(1, 2))
         if params.bias is not None:
             out = out + params.bias[:, None, :]
         return out
