@@ -199,12 +199,8 @@ class VideoINR(pl.LightningModule):
         checkpoint["inrzoo_version"] = __version__
         if self.encoder_active and "state_dict" in checkpoint:
             # A checkpoint decodes from its dictionary alone: give it the encoder's current latents.
-            encoded = self._encoded_trained_latents()
-            if encoded is not None:
-                indices, latents = encoded
-                stored = checkpoint["state_dict"]["latents.weight"].clone()
-                stored[indices] = latents.to(stored.device, stored.dtype)
-                checkpoint["state_dict"]["latents.weight"] = stored
+            state = checkpoint["state_dict"]
+            state["latents.weight"] = self._with_encoded_latents(state["latents.weight"])
 
     def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         found = checkpoint.get("inrzoo_checkpoint_format", CHECKPOINT_FORMAT)
@@ -264,27 +260,27 @@ class VideoINR(pl.LightningModule):
         """True while training latents come from the frame encoder rather than the dictionary."""
         return self.frame_encoder is not None and not bool(self.encoder_retired)
 
-    def _encoded_trained_latents(self, batch_size: int = 16) -> tuple[Tensor, Tensor] | None:
-        """(trained frame indices, their encoder latents), or None without the frames at hand."""
+    @torch.no_grad()
+    def _with_encoded_latents(self, table: Tensor, batch_size: int = 16) -> Tensor:
+        """A copy of the latent ``table`` (T, latent_size) whose trained rows are the encoder's latents of
+        those frames (held-out rows stay); the table itself when the frames are not at hand."""
         datamodule = getattr(self.trainer, "datamodule", None) if self._trainer is not None else None
         if self.frame_encoder is None or datamodule is None or not hasattr(datamodule, "frames"):
-            return None
+            return table
         indices = torch.nonzero(self.latents.trained, as_tuple=False).flatten().cpu()
         frames = datamodule.frames
-        with torch.no_grad():
-            chunks = [
-                self.frame_encoder(frames[indices[i : i + batch_size]].to(self.device).float() / 255)
-                for i in range(0, len(indices), batch_size)
-            ]
-        return indices, torch.cat(chunks)
+        encoded = torch.cat([
+            self.frame_encoder(frames[indices[i : i + batch_size]].to(self.device).float() / 255)
+            for i in range(0, len(indices), batch_size)
+        ])  # fmt: skip
+        updated = table.clone()
+        updated[indices.to(table.device)] = encoded.to(table.device, table.dtype)
+        return updated
 
     def store_encoded_latents(self) -> None:
         """Write the encoder's latents of the trained frames into the dictionary (held-out rows stay)."""
-        encoded = self._encoded_trained_latents()
-        if encoded is not None:
-            indices, latents = encoded
-            with torch.no_grad():
-                self.latents.weight[indices.to(self.device)] = latents.to(self.latents.weight.dtype)
+        with torch.no_grad():
+            self.latents.weight.copy_(self._with_encoded_latents(self.latents.weight))
 
     def on_train_batch_start(self, batch: Any, batch_idx: int) -> None:
         if self.encoder_active and self.frame_encoder.handoff < 1.0:
