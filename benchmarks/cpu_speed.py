@@ -14,7 +14,6 @@ in the same process, one option after another: compare within one run only (this
 from __future__ import annotations
 
 import argparse
-import json
 import time
 from pathlib import Path
 from typing import Any
@@ -26,9 +25,12 @@ from lightning.pytorch.cli import instantiate_class
 from torch.utils.flop_counter import FlopCounterMode
 
 from inrzoo.bench.environment import provenance
+from inrzoo.bench.report import write_json
 from inrzoo.bench.runner import quiet_lightning
 from inrzoo.data import VideoDataModule
+from inrzoo.errors import InrzooError
 from inrzoo.evaluation import evaluate_reconstruction
+from inrzoo.io.files import claim_output
 from inrzoo.models import VideoINR
 
 REPO = Path(__file__).resolve().parents[1]
@@ -128,7 +130,15 @@ def main() -> None:
     parser.add_argument("--max_frames", type=int, default=None, help="use only the first N frames")
     parser.add_argument("--options", default="all", help="comma-separated option names (default: all)")
     parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument("--overwrite", action="store_true", help="replace an existing --out file")
     args = parser.parse_args()
+    # An earlier result is kept unless asked: refuse before minutes of fitting, not after.
+    if args.epochs < 2:
+        parser.error("--epochs must be at least 2: steps are timed after the first epoch")
+    try:
+        out = claim_output(args.out, args.overwrite) if args.out is not None else None
+    except InrzooError as err:
+        parser.error(str(err))
     quiet_lightning()
     config = yaml.safe_load(args.config.read_text())
     chosen = OPTIONS if args.options == "all" else [o for o in OPTIONS if o["name"] in args.options.split(",")]
@@ -146,10 +156,9 @@ def main() -> None:
     report = {"name": "cpu_speed", "config": str(args.config.relative_to(REPO)), "epochs": args.epochs,
               "matmul_peak_gflops": peaks, "matmul_peak_gflops_after": peaks_after, "results": rows,
               **provenance("cpu")}  # fmt: skip
-    if args.out is not None:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(json.dumps(report, indent=2) + "\n")
-        print(f"wrote {args.out}")
+    if out is not None:
+        write_json(report, out)
+        print(f"wrote {out}")
 
 
 if __name__ == "__main__":

@@ -12,12 +12,14 @@ steps); the wall clock is recorded but never ranks.
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import tempfile
 from pathlib import Path
 
+from inrzoo.bench.report import write_json
 from inrzoo.bench.runner import BenchOptions, quiet_lightning, run_bench
+from inrzoo.errors import InrzooError
+from inrzoo.io.files import claim_output
 
 
 def scan(backbone: str, rates: list[float], batches: list[int], epochs: float, video: str, size: tuple[int, int],
@@ -52,7 +54,13 @@ def main() -> None:
     parser.add_argument("--frames", type=int, default=24)
     parser.add_argument("--budget", type=int, default=30_000)
     parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument("--overwrite", action="store_true", help="replace an existing --out file")
     args = parser.parse_args()
+    # An earlier result is kept unless asked: refuse before minutes of fitting, not after.
+    try:
+        out = claim_output(args.out, args.overwrite) if args.out is not None else None
+    except InrzooError as err:
+        parser.error(str(err))
     quiet_lightning()
     size = tuple(int(v) for v in args.size.split(","))
     rates = [float(v) for v in args.rates.split(",")]
@@ -68,10 +76,9 @@ def main() -> None:
               "budget": args.budget, "epochs": args.epochs, "results": results, "best": best}  # fmt: skip
     for name, row in best.items():
         print(f"best {name}: lr {row['learning_rate']:g}, batch {row['batch_size']} ({row['psnr']:.2f} dB)")
-    if args.out is not None:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(json.dumps(report, indent=2) + "\n")
-        print(f"wrote {args.out}")
+    if out is not None:
+        write_json(report, out)
+        print(f"wrote {out}")
 
 
 if __name__ == "__main__":
