@@ -35,8 +35,9 @@ class NeRVBackbone(INRBackbone):
     """
 
     modulated_layer_types = (ModulatedConv2d,)
-    #: The best of a short scan at 40-60 s fits on Bunny 180x320 (benchmarks/README.md).
-    recommended_training = {"batch_size": 4, "learning_rate": 1e-2}
+    #: The best cell of the recipe scan at the cpu tier's size (100k parameters, Bunny 180x320, 8 epochs;
+    #: benchmarks/results/recipe_scan_cpu.json): batch 1 beat batch 2 at every rate, also per second.
+    recommended_training = {"batch_size": 1, "learning_rate": 1e-2}
 
     @classmethod
     def scaled_kwargs(cls, scale: float) -> dict[str, Any] | None:

@@ -23,9 +23,10 @@ class SpatialLatentBackbone(INRBackbone):
     """
 
     modulated_layer_types = (ModulatedConv2d,)
-    #: Batch 2 beat batch 4 at equal epochs in the design scan (benchmarks/results/design_scan_cpu.jsonl);
-    #: 3e-3 is the learning rate that stays stable in long fits (1e-2 collapsed in a 150-epoch fit).
-    recommended_training = {"batch_size": 2, "learning_rate": 3e-3}
+    #: The best cell for both hnerv and hinerv of the recipe scan at the cpu tier's size (100k parameters,
+    #: Bunny 180x320, 8 epochs; benchmarks/results/recipe_scan_cpu.json), ahead per second too; hinerv
+    #: diverges at 5e-3 with batch 1, and hnerv collapsed at 1e-2 in a 150-epoch fit.
+    recommended_training = {"batch_size": 1, "learning_rate": 3e-3}
     recommended_latent_dim = 4
     #: Fitted with a frame encoder by ``inrzoo bench`` (its FrameEncoder kwargs): spatial latents learn
     #: from one frame per epoch each, far too slowly on their own.
