@@ -18,8 +18,9 @@ from inrzoo.errors import InrzooError
 
 #: Tensors quantised at ``latent_bits``; every other float tensor gets ``weight_bits``.
 LATENT_TENSORS = ("latents.weight",)
-#: Tensors that are needed only for retrieval, dropped with ``keep_alignment=False``.
-ALIGNMENT_TENSORS = ("alignment_head.*", "teacher_mean", "teacher_spread")
+#: Tensors that are needed only for retrieval, dropped with ``keep_alignment=False`` (files before 0.2 call them
+#: ``alignment_head.*``, ``teacher_mean`` and ``teacher_spread``: the model renames them as it loads them).
+ALIGNMENT_TENSORS = ("alignment_objective.*",)
 #: Tensors that only serve training (the frame encoder's outputs are already in the latents): never stored.
 TRAINING_ONLY_TENSORS = ("frame_encoder.*", "encoder_retired")
 

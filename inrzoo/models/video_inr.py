@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import math
-from pathlib import Path
 from typing import Any, Literal
 
 import lightning.pytorch as pl
 import torch
-import torch.nn.functional as F
 from lightning.pytorch.callbacks import Timer
 from torch import Tensor
 
-from inrzoo.alignment import Alignment, AlignmentHead, cosine_alignment_loss, info_nce_loss, mean_cosine
+from inrzoo.alignment import Alignment, AlignmentObjective
+from inrzoo.alignment.objective import upgrade_legacy_names
 from inrzoo.backbones.base import INRBackbone
 from inrzoo.compat import check_compatible
 from inrzoo.errors import InrzooError
@@ -22,6 +21,7 @@ from inrzoo.models.latent_dictionary import LatentDictionary
 from inrzoo.models.losses import ReconstructionLoss
 from inrzoo.models.metrics import frame_metrics
 from inrzoo.tasks.interpolation import LatentInterpolator
+from inrzoo.teachers.base import Teacher
 
 try:  # set while LightningCLI instantiates us: hparams are then plain config dicts
     from lightning.pytorch.core.mixins.hparams_mixin import _given_hyperparameters
@@ -127,17 +127,7 @@ class VideoINR(pl.LightningModule):
         if compile_backbone:
             self.backbone.compile()
         self.alignment = alignment
-        if alignment is not None:
-            # The teacher stays outside the module tree: its weights are never saved or optimised.
-            self.__dict__["teacher"] = alignment.teacher
-            self.teacher_feature_dim = int(alignment.teacher.feature_dim)
-            self.alignment_head = AlignmentHead(latent_size, self.teacher_feature_dim, alignment.head, alignment.hidden)
-            self.register_buffer("teacher_features", torch.zeros(0), persistent=False)
-            # The video's mean teacher feature and typical distance from it (2 x D + 1 numbers, saved):
-            # with standardised targets the head predicts what tells frames apart, and these two
-            # put its output back into the teacher's space for retrieval.
-            self.register_buffer("teacher_mean", torch.zeros(self.teacher_feature_dim))
-            self.register_buffer("teacher_spread", torch.ones(()))
+        self.alignment_objective = AlignmentObjective(alignment, latent_size) if alignment is not None else None
 
     # -- decoding --------------------------------------------------------------------
     def decode_latents(self, latents: Tensor) -> Tensor:
@@ -171,7 +161,7 @@ class VideoINR(pl.LightningModule):
     def parameter_count(self) -> int:
         """Everything a decoder needs: latents, hypernetworks and backbone (not the alignment head, nor the
         frame encoder, which only trains)."""
-        extra = list(self.alignment_head.parameters()) if self.alignment is not None else []
+        extra = list(self.alignment_objective.parameters()) if self.alignment_objective is not None else []
         extra += list(self.frame_encoder.parameters()) if self.frame_encoder is not None else []
         skip = {id(p) for p in extra}
         return sum(p.numel() for p in self.parameters() if id(p) not in skip)
@@ -179,13 +169,14 @@ class VideoINR(pl.LightningModule):
     # -- semantics ------------------------------------------------------------------------
     def aligned_embeddings(self, indices: Tensor | None = None) -> Tensor:
         """L2-normalised latents projected into the teacher's space, (T, feature_dim) or (B, feature_dim)."""
-        if self.alignment is None:
+        if self.alignment_objective is None:
             raise InrzooError("this model was fitted without alignment; its latents have no teacher-space embedding")
-        latents = self.latents.weight if indices is None else self.latents(indices)
-        projected = self.alignment_head(latents)
-        if self.alignment.standardize:
-            projected = self.teacher_mean + self.teacher_spread * F.normalize(projected, dim=-1)
-        return F.normalize(projected, dim=-1)
+        return self.alignment_objective.embed(self.latents.weight if indices is None else self.latents(indices))
+
+    @property
+    def teacher(self) -> Teacher | None:
+        """The alignment teacher (None without alignment); outside the module tree, never saved."""
+        return self.alignment_objective.teacher if self.alignment_objective is not None else None
 
     def bits_per_pixel(self, bits_per_parameter: int = 16) -> float:
         height, width = self.frame_size
@@ -215,44 +206,23 @@ class VideoINR(pl.LightningModule):
         datamodule = getattr(self.trainer, "datamodule", None) if self._trainer is not None else None
         if stage == "fit" and datamodule is not None and hasattr(datamodule, "train_indices"):
             self.latents.mark_trained(datamodule.train_indices)
-        if self.alignment is not None and stage in {"fit", "validate"} and datamodule is not None:
+        if self.alignment_objective is not None and stage in {"fit", "validate"} and datamodule is not None:
             self.prepare_teacher_features(datamodule.frames, getattr(datamodule, "video_key", None))
 
     def prepare_teacher_features(self, frames: Tensor, video_key: str | None) -> None:
-        """Compute (or read from the cache) the teacher's feature of every frame, once, without gradients."""
-        from inrzoo.teachers.cache import teacher_features
-
-        assert self.alignment is not None
+        """Compute (or read from the cache) the teacher's feature of every frame (T, 3, H, W), once."""
+        if self.alignment_objective is None:
+            raise InrzooError("this model was built without alignment; it has no teacher")
         if frames.shape[0] != self.latents.num_frames:
             raise InrzooError(
                 f"the data has {frames.shape[0]} frames and the model {self.latents.num_frames}; they must match"
             )
-        cache_dir = Path(self.alignment.cache_dir) if self.alignment.cache_dir else None
-        teacher = self.teacher.load().to(self.device)
-        features = teacher_features(teacher, frames, video_key, cache_dir, self.alignment.feature_batch_size)
-        if features.shape != (frames.shape[0], self.teacher_feature_dim):
-            raise InrzooError(
-                f"teacher features have shape {tuple(features.shape)}, expected "
-                f"({frames.shape[0]}, {self.teacher_feature_dim}); check the teacher's feature_dim"
-            )
-        self.teacher_features = features.to(self.device)
-        self.teacher_mean = self.teacher_features.mean(dim=0)
-        self.teacher_spread = (self.teacher_features - self.teacher_mean).norm(dim=-1).mean()
+        self.alignment_objective.prepare(frames, video_key)
 
-    def _alignment_terms(self, indices: Tensor, latents: Tensor | None = None) -> tuple[Tensor, Tensor]:
-        """(alignment loss, mean cosine) of the frames ``indices`` (whose latents, if already at hand)."""
-        assert self.alignment is not None
-        latents = self.latents(indices) if latents is None else latents
-        # Weight 0: the head is trained as a probe on the latents, which alignment then never moves.
-        projected = self.alignment_head(latents.detach() if self.alignment.weight == 0 else latents)
-        targets = self.teacher_features[indices]
-        if self.alignment.standardize:
-            targets = targets - self.teacher_mean
-        if self.alignment.loss == "infonce":
-            loss = info_nce_loss(projected, targets, self.alignment.temperature)
-        else:
-            loss = cosine_alignment_loss(projected, targets)
-        return loss, mean_cosine(projected.detach(), targets)
+    def _load_from_state_dict(self, state_dict: dict[str, Tensor], prefix: str, *args: Any, **kwargs: Any) -> None:
+        # Checkpoints and bitstreams before 0.2 kept the alignment tensors at the model's top level.
+        upgrade_legacy_names(state_dict, prefix, f"{prefix}alignment_objective.")
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
     # -- content-adaptive latents (frame encoder) -------------------------------------------
     @property
@@ -315,12 +285,12 @@ class VideoINR(pl.LightningModule):
         terms = self.loss_fn(prediction, batch["frame"])
         mse = torch.mean((prediction.detach().clamp(0, 1) - batch["frame"]) ** 2)
         loss = terms["loss"]
-        if self.alignment is not None:
-            align_loss, cosine = self._alignment_terms(batch["index"], latents)
+        if self.alignment_objective is not None:
+            align_loss, cosine = self.alignment_objective.terms(batch["index"], latents)
             self.log("train/recon_loss", terms["loss"])
             self.log("train/align_loss", align_loss)
             self.log("train/align_cosine", cosine)
-            loss = loss + (self.alignment.weight or 1.0) * align_loss
+            loss = loss + self.alignment_objective.loss_weight * align_loss
         self.log("train/loss", loss, prog_bar=True)
         self.log("train/psnr", -10 * torch.log10(mse.clamp(min=1e-10)), prog_bar=True)
         for name, value in terms.items():
@@ -331,8 +301,8 @@ class VideoINR(pl.LightningModule):
     def validation_step(self, batch: dict[str, Tensor], batch_idx: int) -> None:
         prediction = self(batch["index"]).clamp(0, 1)
         self.val_metrics.update(prediction, batch["frame"])
-        if self.alignment is not None and self.teacher_features.numel():
-            _, cosine = self._alignment_terms(batch["index"])
+        if self.alignment_objective is not None and self.alignment_objective.is_prepared:
+            _, cosine = self.alignment_objective.terms(batch["index"], self.latents(batch["index"]))
             self.log("val/align_cosine", cosine, batch_size=batch["index"].shape[0])
         if batch_idx == 0:
             self._log_preview("val/preview", prediction, batch["frame"])
