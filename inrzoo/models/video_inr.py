@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 from typing import Any, Literal
 
 import lightning.pytorch as pl
@@ -23,14 +24,20 @@ from inrzoo.models.metrics import frame_metrics
 from inrzoo.tasks.interpolation import LatentInterpolator
 from inrzoo.teachers.base import Teacher
 
-try:  # set while LightningCLI instantiates us: hparams are then plain config dicts
-    from lightning.pytorch.core.mixins.hparams_mixin import _given_hyperparameters
-except ImportError:  # pragma: no cover - older Lightning
-    _given_hyperparameters = None
-
-
 #: Version of what a checkpoint holds; a checkpoint with a higher one is refused with a clear error.
 CHECKPOINT_FORMAT = 1
+#: Constructor arguments that are plugins (or hold one): saved as hyperparameters only as config data.
+PLUGIN_ARGUMENTS = ("backbone", "hypernet", "loss", "alignment", "interpolator", "frame_encoder")
+
+
+def is_config_data(value: object) -> bool:
+    """True for what a config file can hold (None, numbers, strings, lists and dicts of them): a plugin given
+    by LightningCLI is its ``class_path`` and ``init_args``; one built in Python is a live object."""
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return True
+    if isinstance(value, (list, tuple)):
+        return all(is_config_data(v) for v in value)
+    return isinstance(value, dict) and all(isinstance(k, str) and is_config_data(v) for k, v in value.items())
 
 
 class VideoINR(pl.LightningModule):
@@ -92,11 +99,7 @@ class VideoINR(pl.LightningModule):
         frame_encoder: FrameEncoder | None = None,
     ) -> None:
         super().__init__()
-        from_cli = _given_hyperparameters is not None and _given_hyperparameters.get() is not None
-        # Outside the CLI these are live objects: keep checkpoints loadable with weights_only=True.
-        self.save_hyperparameters(
-            ignore=[] if from_cli else ["backbone", "hypernet", "loss", "alignment", "interpolator", "frame_encoder"]
-        )
+        self._save_config_hyperparameters()
         # Before any layer is built: one clear error, not a shape mismatch.
         check_compatible(backbone, hypernet, alignment.teacher if alignment is not None else None, interpolator)
         self.frame_size = (int(frame_size[0]), int(frame_size[1]))
@@ -128,6 +131,28 @@ class VideoINR(pl.LightningModule):
             self.backbone.compile()
         self.alignment = alignment
         self.alignment_objective = AlignmentObjective(alignment, latent_size) if alignment is not None else None
+
+    def _save_config_hyperparameters(self) -> None:
+        """Save the constructor's arguments as hyperparameters, the plugins among them only as config data.
+
+        Under LightningCLI (and when a checkpoint it wrote is loaded) every argument arrives as config data, a
+        plugin as its ``class_path`` and ``init_args``: all are saved, so the checkpoint rebuilds the whole model.
+        A model built in Python gets live objects: those are left out, so its checkpoints hold plain data only
+        and load with ``weights_only=True`` (give the plugins again to ``load_from_checkpoint``).
+        """
+        # The backbone alone shows which case this is, without Lightning deep-copying the other plugins (a
+        # teacher already loaded can be large); a live one is dropped again just below.
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=r"Attribute 'backbone' is an instance of `nn.Module`")
+            self.save_hyperparameters("backbone")
+        if is_config_data(self.hparams["backbone"]):
+            self.save_hyperparameters()
+            live = [name for name in PLUGIN_ARGUMENTS if not is_config_data(self.hparams.get(name))]
+        else:
+            live = list(PLUGIN_ARGUMENTS)
+        if live:
+            # Saving again with them ignored drops them from hparams and from hparams_initial alike.
+            self.save_hyperparameters(ignore=live)
 
     # -- decoding --------------------------------------------------------------------
     def decode_latents(self, latents: Tensor) -> Tensor:
@@ -202,8 +227,15 @@ class VideoINR(pl.LightningModule):
                 "upgrade inrzoo"
             )
 
+    def _attached_trainer(self) -> pl.Trainer | None:
+        """The trainer running this model, or None (Lightning's ``trainer`` raises outside one)."""
+        try:
+            return self.trainer
+        except RuntimeError:
+            return None
+
     def setup(self, stage: str) -> None:
-        datamodule = getattr(self.trainer, "datamodule", None) if self._trainer is not None else None
+        datamodule = getattr(self._attached_trainer(), "datamodule", None)
         if stage == "fit" and datamodule is not None and hasattr(datamodule, "train_indices"):
             self.latents.mark_trained(datamodule.train_indices)
         if self.alignment_objective is not None and stage in {"fit", "validate"} and datamodule is not None:
@@ -234,7 +266,7 @@ class VideoINR(pl.LightningModule):
     def _with_encoded_latents(self, table: Tensor, batch_size: int = 16) -> Tensor:
         """A copy of the latent ``table`` (T, latent_size) whose trained rows are the encoder's latents of
         those frames (held-out rows stay); the table itself when the frames are not at hand."""
-        datamodule = getattr(self.trainer, "datamodule", None) if self._trainer is not None else None
+        datamodule = getattr(self._attached_trainer(), "datamodule", None)
         if self.frame_encoder is None or datamodule is None or not hasattr(datamodule, "frames"):
             return table
         indices = torch.nonzero(self.latents.trained, as_tuple=False).flatten().cpu()
@@ -272,7 +304,8 @@ class VideoINR(pl.LightningModule):
     def _training_latents(self, batch: dict[str, Tensor]) -> Tensor:
         if self.encoder_active:
             latents = self.frame_encoder(batch["frame"])
-            if self._trainer is not None and self.trainer.world_size > 1:
+            trainer = self._attached_trainer()
+            if trainer is not None and trainer.world_size > 1:
                 # DDP expects a gradient for every parameter at every step; the dictionary's is exactly zero
                 # while the encoder serves (so Adam leaves it unchanged) and real after a handoff.
                 latents = latents + 0.0 * self.latents(batch["index"])
@@ -348,12 +381,13 @@ class VideoINR(pl.LightningModule):
     def _training_progress(self, step: int) -> float | None:
         """Share of training done in [0, 1], or None when no end is known."""
         shares = []
-        if self._trainer is not None:
-            planned = float(self.trainer.estimated_stepping_batches)
+        trainer = self._attached_trainer()
+        if trainer is not None:
+            planned = float(trainer.estimated_stepping_batches)
             if math.isfinite(planned) and planned > 0:
                 shares.append(step / planned)
             if self.lr_schedule == "time":
-                timer = next((cb for cb in self.trainer.callbacks if isinstance(cb, Timer)), None)
+                timer = next((cb for cb in trainer.callbacks if isinstance(cb, Timer)), None)
                 if timer is not None:
                     elapsed = timer.time_elapsed("train")
                     total = elapsed + (timer.time_remaining("train") or 0.0)
