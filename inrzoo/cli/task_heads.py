@@ -43,11 +43,11 @@ def interpolated_frames(video: FittedRun, interpolator: Any, times: Tensor, batc
     from inrzoo.tasks.interpolation import fit_interpolator
 
     model = video.model
-    fit_interpolator(interpolator, model)
+    fit_interpolator(interpolator, model.latents)
     chunks = []
     with torch.no_grad():
         for first in range(0, len(times), batch_size):
-            latents = interpolator.latents_at(model, times[first : first + batch_size])
+            latents = interpolator.latents_at(model.latents, times[first : first + batch_size])
             chunks.append(to_uint8(model.decode_latents(latents)))
     return torch.cat(chunks)
 

@@ -21,7 +21,7 @@ from inrzoo.models.frame_encoder import FrameEncoder
 from inrzoo.models.latent_dictionary import LatentDictionary
 from inrzoo.models.losses import ReconstructionLoss
 from inrzoo.models.metrics import frame_metrics
-from inrzoo.tasks.interpolation import LatentInterpolator
+from inrzoo.tasks.interpolation import LatentInterpolator, fit_interpolator
 from inrzoo.teachers.base import Teacher
 
 #: Version of what a checkpoint holds; a checkpoint with a higher one is refused with a clear error.
@@ -173,11 +173,9 @@ class VideoINR(pl.LightningModule):
         if self.interpolator is None:
             return self.decode_latents(self.latents.at_times(indices.float()))
         if not self._interpolator_ready:
-            from inrzoo.tasks.interpolation import fit_interpolator
-
-            fit_interpolator(self.interpolator, self)
+            fit_interpolator(self.interpolator, self.latents)
             self._interpolator_ready = True
-        return self.decode_latents(self.interpolator.latents_at(self, indices.float()))
+        return self.decode_latents(self.interpolator.latents_at(self.latents, indices.float()))
 
     def on_train_batch_end(self, outputs: Any, batch: Any, batch_idx: int) -> None:
         self._interpolator_ready = False  # the latents moved: refit before the next decode
