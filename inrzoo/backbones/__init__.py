@@ -4,7 +4,7 @@ from inrzoo.backbones.base import INRBackbone
 from inrzoo.backbones.coordinate_mlp import CoordinateMLP, FourierMLPBackbone, SirenBackbone
 from inrzoo.backbones.grid_mlp import GridMLPBackbone
 from inrzoo.backbones.hnerv import HNeRVBackbone
-from inrzoo.backbones.layers import LayerParams, ModulatedConv2d, ModulatedLayer, ModulatedLinear
+from inrzoo.backbones.layers import LayerParams, LayerParamsMap, ModulatedConv2d, ModulatedLayer, ModulatedLinear
 from inrzoo.backbones.nerv import NeRVBackbone
 from inrzoo.backbones.registry import BACKBONES, create_backbone, list_backbones, register_backbone
 
@@ -16,6 +16,7 @@ __all__ = [
     "HNeRVBackbone",
     "INRBackbone",
     "LayerParams",
+    "LayerParamsMap",
     "ModulatedConv2d",
     "ModulatedLayer",
     "ModulatedLinear",

@@ -11,13 +11,14 @@ few). Hypernetwork heads still modulate its convs from the flattened latent.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Any
 
 import torch
 from torch import Tensor, nn
 
 from inrzoo.backbones.base import INRBackbone
-from inrzoo.backbones.layers import LayerParams, ModulatedConv2d, UpsampleBlock
+from inrzoo.backbones.layers import LayerParams, ModulatedConv2d, ModulatedLayer, UpsampleBlock
 from inrzoo.backbones.registry import register_backbone
 from inrzoo.errors import InrzooError
 
@@ -106,10 +107,10 @@ class HNeRVBackbone(INRBackbone):
         self.head = ModulatedConv2d(in_channels, 3 * self.head_stride**2, self.head_kernel)
         self.head_shuffle = nn.PixelShuffle(self.head_stride)
 
-    def forward(self, latent: Tensor, params: dict[str, LayerParams]) -> Tensor:
+    def forward(self, latent: Tensor, params: Mapping[ModulatedLayer, LayerParams]) -> Tensor:
         x = latent.reshape(latent.shape[0], *self.grid)
         if self.base_grid is not None:
             x = x + self.base_grid
-        for i, block in enumerate(self.blocks):
-            x = block(x, params.get(f"blocks.{i}.conv"))
-        return torch.sigmoid(self.head_shuffle(self.head(x, params.get("head"))))
+        for block in self.blocks:
+            x = block(x, params.get(block.conv))
+        return torch.sigmoid(self.head_shuffle(self.head(x, params.get(self.head))))

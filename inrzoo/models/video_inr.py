@@ -14,6 +14,7 @@ from torch import Tensor
 from inrzoo.alignment import Alignment, AlignmentObjective
 from inrzoo.alignment.objective import upgrade_legacy_names
 from inrzoo.backbones.base import INRBackbone
+from inrzoo.backbones.layers import LayerParamsMap
 from inrzoo.compat import check_compatible
 from inrzoo.errors import InrzooError
 from inrzoo.hypernets.base import HyperHead
@@ -107,7 +108,14 @@ class VideoINR(pl.LightningModule):
         # A spatial backbone's latent is a (C, h, w) map: the dictionary, heads and alignment see it flat.
         latent_size = self.backbone.latent_size
         self.latents = LatentDictionary(num_frames, latent_size, latent_init_std)
-        self.hypernet = hypernet if hypernet.is_built else hypernet.build(latent_size, self.backbone.modulated_layers())
+        layers = self.backbone.modulated_layers()
+        self.hypernet = hypernet if hypernet.is_built else hypernet.build(latent_size, layers)
+        unknown = [name for name in self.hypernet.layer_names if name not in layers]
+        if unknown:  # a head built for another backbone
+            raise InrzooError(
+                f"the hypernetwork head modulates {', '.join(map(repr, unknown))}, which the backbone does not have; "
+                f"its modulated layers are: {', '.join(layers)}"
+            )
         self.frame_encoder = frame_encoder
         if frame_encoder is not None:
             if not frame_encoder.is_built:
@@ -155,10 +163,13 @@ class VideoINR(pl.LightningModule):
             self.save_hyperparameters(ignore=live)
 
     # -- decoding --------------------------------------------------------------------
+    def modulation(self, latents: Tensor) -> LayerParamsMap:
+        """latents: (B, D) -> the hypernetwork's per-sample params, keyed by the backbone layers they modulate."""
+        return self.backbone.params_by_layer(self.hypernet(latents, self.backbone.modulated_layers()))
+
     def decode_latents(self, latents: Tensor) -> Tensor:
         """latents: (B, D) -> frames (B, 3, H, W) in [0, 1] at the native frame size."""
-        params = self.hypernet(latents, self.backbone.modulated_layers())
-        frames = self.backbone(latents, params)
+        frames = self.backbone(latents, self.modulation(latents))
         height, width = self.frame_size
         # Backbones with a size multiple render padded; crop back to the native frame.
         return frames[..., :height, :width]

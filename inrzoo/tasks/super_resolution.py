@@ -46,8 +46,7 @@ class CoordinateGridSR(SuperResolutionHead):
                 "does not span the frame, so finer grids would be misplaced; fit with patch_size dividing the frame"
             )
         latents = model.latents.at_times(indices.float())
-        params = model.hypernet(latents, backbone.modulated_layers())
-        return backbone.render_at(latents, params, size)
+        return backbone.render_at(latents, model.modulation(latents), size)
 
 
 @register_task("bicubic-upsample")
