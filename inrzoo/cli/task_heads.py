@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, TypeVar
 
 import torch
 from torch import Tensor
@@ -14,9 +14,18 @@ from inrzoo.cli.parsing import one_line_parser
 from inrzoo.errors import InrzooError
 from inrzoo.io.files import claim_output
 from inrzoo.runs import FittedRun, to_uint8
+from inrzoo.tasks.base import TaskHead
+
+if TYPE_CHECKING:
+    from jsonargparse import ArgumentParser
+
+    from inrzoo.tasks.interpolation import LatentInterpolator
+    from inrzoo.tasks.super_resolution import SuperResolutionHead
+
+Head = TypeVar("Head", bound=TaskHead)
 
 
-def run_parser(prog: str, description: str, argv: Sequence[str], run_help: str, output: str) -> Any:
+def run_parser(prog: str, description: str, argv: Sequence[str], run_help: str, output: str) -> ArgumentParser:
     """The arguments every task command takes: the fitted run, where to write (``output``: ``"mp4"`` for
     ``-o FILE.mp4``, ``"report"`` for ``--out FOLDER``) and ``--overwrite``; the command adds its own."""
     parser = one_line_parser(prog, description, argv)
@@ -29,7 +38,8 @@ def run_parser(prog: str, description: str, argv: Sequence[str], run_help: str, 
     return parser
 
 
-def task_head(name: str, family: type, option: str) -> Any:
+def task_head(name: str, family: type[Head], option: str) -> Head:
+    """The registered task head ``name``, which must be of ``family`` (a one-line error naming the others)."""
     from inrzoo.tasks.registry import TASKS
 
     head = TASKS.create(name)
@@ -39,7 +49,9 @@ def task_head(name: str, family: type, option: str) -> Any:
     return head
 
 
-def interpolated_frames(video: FittedRun, interpolator: Any, times: Tensor, batch_size: int = 8) -> Tensor:
+def interpolated_frames(
+    video: FittedRun, interpolator: LatentInterpolator, times: Tensor, batch_size: int = 8
+) -> Tensor:
     from inrzoo.tasks.interpolation import fit_interpolator
 
     model = video.model
@@ -58,7 +70,7 @@ def upscaled_size(frame_size: tuple[int, int], scale: float) -> tuple[int, int]:
     return max(1, round(frame_size[0] * scale)), max(1, round(frame_size[1] * scale))
 
 
-def sr_head(video: FittedRun, name: str) -> Any:
+def sr_head(video: FittedRun, name: str) -> SuperResolutionHead:
     from inrzoo.compat import check_compatible
     from inrzoo.tasks.super_resolution import SuperResolutionHead, default_sr_head
 
@@ -67,7 +79,7 @@ def sr_head(video: FittedRun, name: str) -> Any:
     return head
 
 
-def upscaled_frames(video: FittedRun, head: Any, size: tuple[int, int], batch_size: int = 4) -> Tensor:
+def upscaled_frames(video: FittedRun, head: SuperResolutionHead, size: tuple[int, int], batch_size: int = 4) -> Tensor:
     indices = torch.arange(video.model.latents.num_frames)
     return torch.cat([to_uint8(head.render(video.model, chunk, size)) for chunk in indices.split(batch_size)])
 

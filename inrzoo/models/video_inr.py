@@ -260,10 +260,16 @@ class VideoINR(pl.LightningModule):
             )
         self.alignment_objective.prepare(frames, video_key)
 
-    def _load_from_state_dict(self, state_dict: dict[str, Tensor], prefix: str, *args: Any, **kwargs: Any) -> None:
-        # Checkpoints and bitstreams before 0.2 kept the alignment tensors at the model's top level.
+    def _load_from_state_dict(
+        self, state_dict: dict[str, Tensor], prefix: str, local_metadata: dict[str, Any], strict: bool,
+        missing_keys: list[str], unexpected_keys: list[str], error_msgs: list[str],
+    ) -> None:  # fmt: skip
+        # Checkpoints and bitstreams before 0.2 kept the alignment tensors at the model's top level (the
+        # submodules load after this, from the renamed entries).
         upgrade_legacy_names(state_dict, prefix, f"{prefix}alignment_objective.")
-        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+        super()._load_from_state_dict(
+            state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys, error_msgs
+        )
 
     # -- content-adaptive latents (frame encoder) -------------------------------------------
     @property

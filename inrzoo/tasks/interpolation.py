@@ -94,7 +94,7 @@ class TemporalMLPInterpolator(LatentInterpolator):
         self.hidden = hidden
         self.steps = steps
         self.learning_rate = learning_rate
-        self.net: nn.Module | None = None
+        self.net: nn.Sequential | None = None
         self.train_span = 1.0
 
     def _correction(self, left: Tensor, right: Tensor, alpha: Tensor) -> Tensor:
