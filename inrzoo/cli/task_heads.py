@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import math
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import torch
 from torch import Tensor
@@ -13,6 +15,8 @@ from torch import Tensor
 from inrzoo.cli.parsing import one_line_parser
 from inrzoo.errors import InrzooError
 from inrzoo.io.files import claim_output
+from inrzoo.io.video_io import write_side_by_side_png
+from inrzoo.models.metrics import score_frames
 from inrzoo.runs import FittedRun, to_uint8
 from inrzoo.tasks.base import TaskHead
 
@@ -86,3 +90,34 @@ def upscaled_frames(video: FittedRun, head: SuperResolutionHead, size: tuple[int
 
 def claim_report(out: Path, overwrite: bool) -> dict[str, Path]:
     return {name: claim_output(out / name, overwrite) for name in ("results.json", "comparison.png")}
+
+
+class TaskReport:
+    """What an ``eval-*`` command writes into ``out``: ``results.json`` (its protocol and each method's scores and
+    seconds) and ``comparison.png`` (a few frames of each method side by side). Both are claimed on creation,
+    so an existing report is refused before any work."""
+
+    def __init__(self, out: Path, overwrite: bool) -> None:
+        self.paths = claim_report(out, overwrite)
+        self.overwrite = overwrite
+        self.results: dict[str, dict[str, Any]] = {}
+
+    def score(self, name: str, target: Tensor, make: Callable[[], Tensor]) -> Tensor:
+        """The uint8 frames ``make()`` returns, scored against ``target`` (and timed) as method ``name``."""
+        start = time.perf_counter()
+        frames = make()
+        self.results[name] = {**score_frames(frames, target), "seconds": time.perf_counter() - start}
+        return frames
+
+    def write(self, protocol: dict[str, Any], columns: dict[str, Tensor]) -> None:
+        """``results.json`` (``protocol`` and the results), ``comparison.png`` (up to 3 frames of each of the uint8
+        ``columns``, left to right) and one line per method."""
+        self.paths["results.json"].write_text(json.dumps({**protocol, "results": self.results}, indent=2) + "\n")
+        count = len(next(iter(columns.values())))
+        show = torch.linspace(0, count - 1, min(3, count)).round().long()
+        images = [frames[show].float() / 255 for frames in columns.values()]
+        write_side_by_side_png(images, self.paths["comparison.png"], self.overwrite)
+        width = max(map(len, self.results))
+        for name, scores in self.results.items():
+            print(f"{name:>{width}}: PSNR {scores['psnr']:.2f} dB, MS-SSIM {scores.get('ms_ssim') or float('nan'):.4f}")
+        print(f"wrote {self.paths['results.json']} and {self.paths['comparison.png']} ({' | '.join(columns)})")
