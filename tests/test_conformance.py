@@ -237,6 +237,22 @@ def test_a_backbone_that_looks_up_by_name_still_works_with_a_deprecation() -> No
         assert not torch.allclose(expected, current(latents, {})), "the head modulates nothing: a vacuous check"
 
 
+@pytest.mark.parametrize("name", ["nerv-conv", "hnerv", "siren"])
+def test_params_keyed_by_name_still_reach_their_layers_with_a_deprecation(name: str) -> None:
+    """A caller written before 0.2 hands a built-in backbone the head's name-keyed params directly."""
+    torch.manual_seed(0)
+    backbone = tiny_backbone(name).build(8, (20, 40))
+    latents = 0.5 * torch.randn(2, backbone.latent_size)
+    named = tiny_hypernet("film").build(backbone.latent_size, backbone.modulated_layers())(
+        latents, backbone.modulated_layers()
+    )
+    with torch.no_grad():
+        expected = backbone(latents, backbone.params_by_layer(named))
+        with pytest.warns(DeprecationWarning, match="given params keyed by layer name"):
+            torch.testing.assert_close(backbone(latents, named), expected, rtol=0, atol=0)
+        assert not torch.equal(expected, backbone(latents, {})), "the head modulates nothing: a vacuous check"
+
+
 def test_modulated_layers_are_found_once_per_build() -> None:
     backbone = _tiny_nerv().build(8, (20, 40))
     layers = backbone.modulated_layers()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from types import MappingProxyType
@@ -118,6 +119,19 @@ class INRBackbone(Pluggable, nn.Module, ABC):
         """A hypernetwork head's params (keyed by layer name) keyed by this backbone's layers, as :meth:`forward`
         takes them; a name that is no modulated layer is an :class:`InrzooError`."""
         return LayerParamsMap.by_name(params, self.modulated_layers())
+
+    def keyed_by_layer(self, params: Mapping[ModulatedLayer, LayerParams]) -> Mapping[ModulatedLayer, LayerParams]:
+        """``params`` as given; params keyed by layer *name* (what a backbone took before 0.2) keyed by the layers,
+        with a DeprecationWarning (until 0.2), rather than silently reaching no layer."""
+        if isinstance(params, LayerParamsMap) or not any(isinstance(key, str) for key in params):
+            return params
+        warnings.warn(
+            f"{type(self).__name__} was given params keyed by layer name: key them by the layers "
+            "(backbone.params_by_layer(params), or VideoINR.modulation(latents)); name keys are removed in 0.2",
+            DeprecationWarning,
+            stacklevel=3,
+        )
+        return self.params_by_layer(params)
 
     @abstractmethod
     def forward(self, latent: Tensor, params: Mapping[ModulatedLayer, LayerParams]) -> Tensor:

@@ -77,6 +77,7 @@ class CoordinateMLP(INRBackbone):
     def query(self, latent: Tensor, params: Mapping[ModulatedLayer, LayerParams], coords: Tensor) -> Tensor:
         """Colours at coordinates. coords: (B, N, 2) or (N, 2) in [-1, 1] -> (B, N, 3 * p^2)
         (one RGB pixel per coordinate, or with patches the p x p pixels around each centroid)."""
+        params = self.keyed_by_layer(params)
         if coords.dim() == 2:
             coords = coords.unsqueeze(0).expand(latent.shape[0], -1, -1)
         h = self.encode(coords)

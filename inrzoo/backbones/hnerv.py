@@ -108,6 +108,7 @@ class HNeRVBackbone(INRBackbone):
         self.head_shuffle = nn.PixelShuffle(self.head_stride)
 
     def forward(self, latent: Tensor, params: Mapping[ModulatedLayer, LayerParams]) -> Tensor:
+        params = self.keyed_by_layer(params)
         x = latent.reshape(latent.shape[0], *self.grid)
         if self.base_grid is not None:
             x = x + self.base_grid

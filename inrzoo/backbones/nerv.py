@@ -84,6 +84,7 @@ class NeRVBackbone(INRBackbone):
         self.head = ModulatedConv2d(in_channels, 3, self.kernel_size)
 
     def forward(self, latent: Tensor, params: Mapping[ModulatedLayer, LayerParams]) -> Tensor:
+        params = self.keyed_by_layer(params)
         batch = latent.shape[0]
         coarse = self.latent_to_grid(latent).reshape(batch, self.stem_channels, *self.latent_grid)
         x = F.interpolate(coarse, size=self.stem_size, mode="bilinear", align_corners=False) + self.positional_grid
