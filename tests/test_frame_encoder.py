@@ -8,7 +8,8 @@ import lightning.pytorch as pl
 import pytest
 import torch
 
-from inrzoo.backbones import HNeRVBackbone, NeRVBackbone
+from inrzoo.backbones import HiNeRVBackbone, HNeRVBackbone, NeRVBackbone
+from inrzoo.backbones.hinerv import GridUpsampleStage
 from inrzoo.compression.codec import CompressionSettings, decode_model, encode_model
 from inrzoo.data import VideoDataModule
 from inrzoo.errors import InrzooError
@@ -44,6 +45,58 @@ def test_a_spatial_latent_is_a_small_feature_map() -> None:
         changed[0, :, 0, 0] += 3.0
         diff = (model.decode_latents(changed.reshape(1, -1)) - model.decode_latents(latent)).abs()[0].amax(0)
     assert diff[:10, :10].max() > 1e-2 and diff[:, 40:].max() < 0.01 * diff[:10, :10].max()
+
+
+def _head_size(backbone: HNeRVBackbone, frame_size: tuple[int, int]) -> int:
+    model = VideoINR(backbone, FiLMHyperHead(hidden=8), latent_dim=4, num_frames=2, frame_size=frame_size)
+    return sum(p.numel() for p in model.hypernet.parameters())
+
+
+def test_a_pooled_modulation_input_keeps_the_head_size_whatever_the_grid() -> None:
+    def pooled() -> HNeRVBackbone:
+        return HNeRVBackbone(channels=(8, 8), strides=(5, 2), head_stride=2, modulation_grid=(1, 1))
+
+    def whole() -> HNeRVBackbone:
+        return HNeRVBackbone(channels=(8, 8), strides=(5, 2), head_stride=2)
+
+    assert _head_size(pooled(), (40, 60)) == _head_size(pooled(), (80, 120))  # 2x3 and 4x6 latent grids
+    assert _head_size(whole(), (80, 120)) > _head_size(whole(), (40, 60)) > _head_size(pooled(), (40, 60))
+    backbone = pooled().build(4, (40, 60))
+    latents = torch.randn(2, backbone.latent_size)
+    summary = backbone.modulation_input(latents)
+    assert summary.shape == (2, 4)  # one number per channel: the mean over the grid
+    assert torch.allclose(summary, latents.reshape(2, 4, 6).mean(-1))
+
+
+def test_the_modulation_grid_must_be_two_positive_sizes() -> None:
+    with pytest.raises(InrzooError, match="modulation_grid must be two positive sizes"):
+        HNeRVBackbone(channels=(8, 8), strides=(5, 2), modulation_grid=(0, 2))
+    with pytest.raises(InrzooError, match="modulation_grid must be two positive sizes"):
+        HiNeRVBackbone(channels=(8, 8), strides=(5, 2), modulation_grid=(2,))
+
+
+def test_hinerv_rejects_mismatched_settings() -> None:
+    with pytest.raises(InrzooError, match="one channel count per stride"):
+        HiNeRVBackbone(channels=(8,), strides=(5, 2))
+    with pytest.raises(InrzooError, match="odd kernel_size"):
+        HiNeRVBackbone(channels=(8, 8), strides=(5, 2), kernel_size=4)
+    with pytest.raises(InrzooError, match="cannot produce 10x10 frames"):
+        HiNeRVBackbone(channels=(8, 8), strides=(5, 2), head_stride=2).build(4, (10, 10))
+
+
+def test_hinerv_position_grids_tell_apart_the_pixels_of_a_cell() -> None:
+    # A constant map upsampled bilinearly stays constant; the stage's learned grid makes the pixels of one
+    # coarse cell differ (what a PixelShuffle conv does with per-position weights).
+    torch.manual_seed(0)
+    stage = GridUpsampleStage(4, 8, stride=5, kernel_size=3, expansion=2)
+    constant = torch.ones(1, 4, 6, 6)
+    interior = (slice(None), slice(None), slice(10, 20), slice(10, 20))  # away from the zero-padded borders
+    with torch.no_grad():
+        with_grid = stage(constant, None)[interior]
+        stage.position_grid.zero_()
+        without_grid = stage(constant, None)[interior]
+    spread = {name: x.std(dim=(-2, -1)).max() for name, x in [("with", with_grid), ("without", without_grid)]}
+    assert spread["without"] < 1e-5 < 1e-2 < spread["with"]
 
 
 def test_vector_backbones_keep_vector_latents() -> None:

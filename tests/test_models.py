@@ -218,6 +218,27 @@ def test_bits_per_pixel_counts_every_stored_parameter() -> None:
     assert bigger.parameter_count() - model.parameter_count() == 6 * 16, "each extra frame costs one latent"
 
 
+@pytest.mark.parametrize("backbone_name", ["nerv-conv", "hnerv", "hinerv"])
+def test_channels_last_renders_the_same_frames(backbone_name: str) -> None:
+    def make(channels_last: bool) -> VideoINR:
+        torch.manual_seed(0)
+        encoder = FrameEncoder(channels=4)
+        return VideoINR(tiny_backbone(backbone_name), FiLMHyperHead(hidden=8), latent_dim=4, num_frames=3,
+                        frame_size=(40, 60), frame_encoder=encoder, channels_last=channels_last)  # fmt: skip
+
+    plain, nhwc = make(False), make(True)
+    convs = [p for p in nhwc.backbone.parameters() if p.dim() == 4] + [
+        p for p in nhwc.frame_encoder.parameters() if p.dim() == 4
+    ]
+    assert convs and all(p.is_contiguous(memory_format=torch.channels_last) for p in convs)
+    nhwc.load_state_dict(plain.state_dict())  # the same weights load into either memory order
+    frames = torch.rand(2, 3, 40, 60)
+    with torch.no_grad():
+        assert torch.allclose(nhwc(torch.arange(3)), plain(torch.arange(3)), atol=1e-5)
+        assert torch.allclose(nhwc.frame_encoder(frames), plain.frame_encoder(frames), atol=1e-5)
+    assert all(p.is_contiguous(memory_format=torch.channels_last) for p in convs), "loading kept the order"
+
+
 def test_a_prebuilt_backbone_is_used_as_is() -> None:
     backbone = SirenBackbone(width=16, depth=2).build(8, (10, 12))
     model = VideoINR(backbone, LowRankGateHyperHead(hidden=8, rank=2), latent_dim=8, num_frames=2, frame_size=(10, 12))

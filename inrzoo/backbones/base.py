@@ -95,6 +95,20 @@ class INRBackbone(Pluggable, nn.Module, ABC):
         assert self.latent_dim is not None and self.frame_size is not None, "call build() first"
         return math.prod(self.latent_shape(self.latent_dim, self.frame_size))
 
+    def modulation_input(self, latent: Tensor) -> Tensor:
+        """What hypernetwork heads read of a frame's latent, (B, latent_size) -> (B, modulation_input_size).
+
+        The latent itself by default. A spatial backbone may summarise its latent map (e.g. pool it to a
+        few cells): a head's first layer then costs ``hidden x modulation_input_size`` parameters however
+        large the frame's grid, and the per-pixel layout stays the decoder's job.
+        """
+        return latent
+
+    @property
+    def modulation_input_size(self) -> int:
+        """Size of :meth:`modulation_input`'s output per frame (what a head is built for)."""
+        return self.latent_size
+
     def render_size(self) -> tuple[int, int]:
         """(H, W) the backbone renders for the frame size: padded up to ``size_multiple``."""
         assert self.frame_size is not None, "call build() first"

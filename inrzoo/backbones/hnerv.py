@@ -10,21 +10,20 @@ few). Hypernetwork heads still modulate its convs from the flattened latent.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from typing import Any
 
 import torch
 from torch import Tensor, nn
 
-from inrzoo.backbones.base import INRBackbone
-from inrzoo.backbones.layers import LayerParams, ModulatedConv2d, ModulatedLayer, UpsampleBlock
+from inrzoo.backbones.layers import LayerParams, ModulatedLayer, UpsampleBlock
 from inrzoo.backbones.registry import register_backbone
+from inrzoo.backbones.spatial import SpatialLatentBackbone
 from inrzoo.errors import InrzooError
 
 
 @register_backbone("hnerv")
-class HNeRVBackbone(INRBackbone):
+class HNeRVBackbone(SpatialLatentBackbone):
     """Conv decoder from a ``(latent_dim, h, w)`` latent to the frame.
 
     The latent grid is the render size divided by the product of the strides, so ``latent_dim``
@@ -40,26 +39,21 @@ class HNeRVBackbone(INRBackbone):
         shared_grid: add a learned grid shared by all frames to every latent: it learns what frames have
             in common from every step, while each frame's own latent (one update per epoch) only has to
             learn how that frame differs.
+        modulation_grid: (h, w) cells the latent map is average-pooled to before hypernetwork heads read it
+            (None: the whole map; see :meth:`SpatialLatentBackbone.set_geometry`).
     """
-
-    modulated_layer_types = (ModulatedConv2d,)
-    #: Batch 2 beat batch 4 at equal epochs in the design scan (benchmarks/results/design_scan_cpu.jsonl);
-    #: 3e-3 is the learning rate that stays stable in long fits (1e-2 collapsed in a 150-epoch fit).
-    recommended_training = {"batch_size": 2, "learning_rate": 3e-3}
-    recommended_latent_dim = 4
-
-    #: Fitted with a frame encoder by ``inrzoo bench`` (its FrameEncoder kwargs): spatial latents learn
-    #: from one frame per epoch each, far too slowly on their own.
-    recommended_frame_encoder = {"channels": 16}
 
     @classmethod
     def scaled_kwargs(cls, scale: float) -> dict[str, Any] | None:
-        """The quickstart's proportions: scale 4 is channels (48, 16) over strides (5, 2), head stride 2."""
+        """Three blocks of shrinking channels (scale 4: 48, 24, 12) over strides (5, 2, 2) and a head stride
+        of 2, so the latent grid is the frame / 40 (5x8 cells at 180x320: a 100k model keeps most of its
+        parameters for the decoder); heads read it pooled to 3x4 cells (their cost does not grow with the frame)."""
         return {
-            "channels": (max(2, round(12 * scale)), max(2, round(4 * scale))),
-            "strides": (5, 2),
-            "kernel_sizes": (3, 3),
+            "channels": (max(2, round(12 * scale)), max(2, round(6 * scale)), max(2, round(3 * scale))),
+            "strides": (5, 2, 2),
+            "kernel_sizes": (3, 3, 3),
             "head_stride": 2,
+            "modulation_grid": (3, 4),
         }
 
     def __init__(
@@ -70,33 +64,20 @@ class HNeRVBackbone(INRBackbone):
         head_kernel: int = 3,
         head_stride: int = 1,
         shared_grid: bool = False,
+        modulation_grid: tuple[int, int] | None = None,
     ) -> None:
         super().__init__()
-        if len(channels) != len(strides) or not strides:
-            raise InrzooError(
-                f"hnerv needs one channel count per stride, got channels={list(channels)} strides={list(strides)}"
-            )
+        self.set_geometry("hnerv", channels, strides, head_stride, head_kernel, modulation_grid)
         kernels = tuple(kernel_sizes) if kernel_sizes is not None else (1,) + (3,) * (len(strides) - 1)
         if len(kernels) != len(strides) or any(k < 1 or k % 2 == 0 for k in kernels):
             raise InrzooError(
                 f"hnerv needs one odd kernel size per stride, got kernel_sizes={list(kernels)} strides={list(strides)}"
             )
-        self.channels = tuple(channels)
-        self.strides = tuple(strides)
         self.kernel_sizes = kernels
-        self.head_kernel = head_kernel
-        self.head_stride = head_stride
         self.shared_grid = shared_grid
-        self.size_multiple = math.prod(self.strides) * head_stride
-
-    def latent_shape(self, latent_dim: int, frame_size: tuple[int, int]) -> tuple[int, ...]:
-        height, width = frame_size
-        m = self.size_multiple
-        return (latent_dim, -(-int(height) // m), -(-int(width) // m))
 
     def _build(self) -> None:
         self.require_frames_of_at_least_size_multiple("hnerv", self.strides)
-        self.grid = self.latent_shape(self.latent_dim, self.frame_size)
         self.base_grid = nn.Parameter(torch.zeros(1, *self.grid)) if self.shared_grid else None
         blocks = []
         in_channels = self.latent_dim
@@ -104,14 +85,13 @@ class HNeRVBackbone(INRBackbone):
             blocks.append(UpsampleBlock(in_channels, out_channels, stride, kernel))
             in_channels = out_channels
         self.blocks = nn.ModuleList(blocks)
-        self.head = ModulatedConv2d(in_channels, 3 * self.head_stride**2, self.head_kernel)
-        self.head_shuffle = nn.PixelShuffle(self.head_stride)
+        self.build_rgb_head(in_channels)
 
     def forward(self, latent: Tensor, params: Mapping[ModulatedLayer, LayerParams]) -> Tensor:
         params = self.keyed_by_layer(params)
-        x = latent.reshape(latent.shape[0], *self.grid)
+        x = self.latent_map(latent)
         if self.base_grid is not None:
             x = x + self.base_grid
         for block in self.blocks:
             x = block(x, params.get(block.conv))
-        return torch.sigmoid(self.head_shuffle(self.head(x, params.get(self.head))))
+        return self.render_rgb(x, params)

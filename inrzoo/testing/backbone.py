@@ -262,9 +262,13 @@ class BackboneConformance:
         if reason:
             pytest.skip(f"declared incompatible with {hypernet_name!r}: {reason}")
         layers = backbone.modulated_layers()
-        head.build(backbone.latent_size, layers)
+        head.build(backbone.modulation_input_size, layers)
         latents = self.latents().requires_grad_(True)
-        frames = backbone(latents, backbone.params_by_layer(head(latents, layers)))
+        head_input = backbone.modulation_input(latents)  # what VideoINR gives the head
+        assert tuple(head_input.shape) == (latents.shape[0], backbone.modulation_input_size), (
+            "modulation_input() must return (B, modulation_input_size)"
+        )
+        frames = backbone(latents, backbone.params_by_layer(head(head_input, layers)))
         self.assert_plausible_frames(frames, backbone)
         F.mse_loss(frames, random_target(frames.shape)).backward()
         assert latents.grad is not None, "no gradient reaches the latent (it is unused)"

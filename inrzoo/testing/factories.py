@@ -18,6 +18,7 @@ from inrzoo.hypernets.registry import HYPERNETS
 TINY_BACKBONE_KWARGS: dict[str, dict[str, Any]] = {
     "nerv-conv": {"channels": (8, 8, 8), "strides": (5, 2, 2), "stem_channels": 8, "latent_grid": (2, 2)},
     "hnerv": {"channels": (8, 6), "strides": (5, 2), "head_stride": 2},
+    "hinerv": {"channels": (8, 6), "strides": (5, 2), "head_stride": 2, "kernel_size": 3},
     "grid-mlp": {"num_levels": 3, "base_resolution": 4, "finest_resolution": 16},
 }
 #: Offered to every plugin constructor; only the arguments it declares are passed.
