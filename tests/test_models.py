@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import math
+import warnings
 from pathlib import Path
 
 import lightning.pytorch as pl
+import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
 from torchmetrics.functional.image import structural_similarity_index_measure
 from torchmetrics.image import MultiScaleStructuralSimilarityIndexMeasure
 
+from inrzoo.alignment import Alignment
 from inrzoo.backbones import NeRVBackbone, SirenBackbone, list_backbones
 from inrzoo.data import VideoDataModule
 from inrzoo.errors import InrzooError
@@ -19,6 +22,9 @@ from inrzoo.evaluation import evaluate_reconstruction
 from inrzoo.hypernets import FiLMHyperHead, LowRankGateHyperHead, list_hypernets
 from inrzoo.models import FrameEncoder, LatentDictionary, ReconstructionLoss, VideoINR
 from inrzoo.models.metrics import MS_SSIM_BETAS, frame_metrics, ms_ssim_scales
+from inrzoo.models.video_inr import PLUGIN_ARGUMENTS
+from inrzoo.tasks import SlerpInterpolator
+from inrzoo.teachers import FeatureFileTeacher
 from inrzoo.testing import tiny_backbone, tiny_hypernet
 
 
@@ -238,6 +244,38 @@ def test_a_prebuilt_backbone_is_used_as_is() -> None:
     model = VideoINR(backbone, LowRankGateHyperHead(hidden=8, rank=2), latent_dim=8, num_frames=2, frame_size=(10, 12))
     assert model.backbone is backbone
     assert tuple(model(torch.tensor([0, 1])).shape) == (2, 3, 10, 12)
+
+
+def test_a_model_built_in_python_saves_only_plain_hyperparameters(shared_clip_path: Path, tmp_path: Path) -> None:
+    """Live plugins stay out of the hyperparameters (Lightning neither warns about nor keeps them), so the
+    checkpoint loads with weights_only=True; the plain arguments are kept."""
+    features = tmp_path / "features.npy"
+    np.save(features, np.random.default_rng(0).standard_normal((12, 8)).astype(np.float32))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model = tiny_model(
+            loss=ReconstructionLoss(l1=0.5), interpolator=SlerpInterpolator(), frame_encoder=FrameEncoder(channels=4),
+            alignment=Alignment(teacher=FeatureFileTeacher(str(features)), cache_dir=str(tmp_path / "cache")),
+        )  # fmt: skip
+    assert not [w for w in caught if "nn.Module" in str(w.message)], [str(w.message) for w in caught]
+    for hparams in (model.hparams, model.hparams_initial):
+        assert set(hparams).isdisjoint(PLUGIN_ARGUMENTS), sorted(hparams)
+        assert hparams["latent_dim"] == 16 and hparams["num_frames"] == 12
+    data = VideoDataModule(str(shared_clip_path), batch_size=4, cache_dir=None)
+    trainer = pl.Trainer(
+        max_steps=1, accelerator="cpu", logger=False, enable_checkpointing=False, enable_progress_bar=False,
+        enable_model_summary=False, limit_val_batches=0, default_root_dir=tmp_path,
+    )  # fmt: skip
+    trainer.fit(model, data)
+    trainer.save_checkpoint(tmp_path / "model.ckpt")
+    saved = torch.load(tmp_path / "model.ckpt", weights_only=True)
+    assert saved["hyper_parameters"]["frame_size"] == (40, 60)
+    loaded = VideoINR.load_from_checkpoint(
+        tmp_path / "model.ckpt", weights_only=True, backbone=NeRVBackbone(channels=(16, 12, 8), stem_channels=16),
+        hypernet=FiLMHyperHead(hidden=16), alignment=model.alignment, frame_encoder=FrameEncoder(channels=4),
+    )  # fmt: skip
+    with torch.no_grad():
+        torch.testing.assert_close(loaded(torch.arange(3)), model(torch.arange(3)))
 
 
 def test_a_short_fit_learns(shared_clip_path: Path, tmp_path: Path) -> None:

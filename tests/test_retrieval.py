@@ -8,11 +8,12 @@ from pathlib import Path
 import pytest
 import torch
 import torch.nn.functional as F
-from helpers import REPO_ROOT, encode_clip, synthetic_frames
+from helpers import REPO_ROOT, encode_clip, name_before_0_2, synthetic_frames
 from test_alignment import fit
 from test_cli import error_line, run
 
 from inrzoo.alignment import Alignment
+from inrzoo.compression.bitstream import Bitstream
 from inrzoo.data import VideoDataModule
 from inrzoo.errors import InrzooError
 from inrzoo.retrieval import (
@@ -24,6 +25,7 @@ from inrzoo.retrieval import (
     retrieval_metrics,
 )
 from inrzoo.retrieval.evaluate import evaluate_video_to_video
+from inrzoo.runs import FittedRun
 from inrzoo.teachers import OpenClipTeacher
 from inrzoo.teachers.cache import teacher_features
 
@@ -178,6 +180,24 @@ def test_index_and_query_by_video_and_text(aligned_runs: dict[str, Path], tmp_pa
     # Indexing into the same folder again never overwrites it.
     assert run(["index", str(aligned_runs["shapes"]), "--out", str(index_dir)]) == 2
     assert "already holds an index" in error_line(capsys)
+
+
+def test_a_bitstream_from_before_the_alignment_objective_still_serves_retrieval(
+    aligned_runs: dict[str, Path], tmp_path: Path
+) -> None:
+    """Files written before 0.2 named the alignment tensors alignment_head.*, teacher_mean, teacher_spread."""
+    current = tmp_path / "current.inrz"
+    assert run(["compress", str(aligned_runs["shapes"]), "-o", str(current)]) == 0
+    stream = Bitstream.read(current)
+    for entry in stream.header["tensors"]:
+        entry["name"] = name_before_0_2(entry["name"])
+    names = {entry["name"] for entry in stream.header["tensors"]}
+    assert {"alignment_head.net.weight", "teacher_mean", "teacher_spread"} <= names
+    legacy = tmp_path / "legacy.inrz"
+    stream.write(legacy)
+    with torch.no_grad():
+        expected = FittedRun.open(current).model.aligned_embeddings()
+        torch.testing.assert_close(FittedRun.open(legacy).model.aligned_embeddings(), expected, rtol=0, atol=0)
 
 
 def test_msrvtt_evaluation_command(aligned_runs: dict[str, Path], tmp_path: Path, capsys) -> None:  # noqa: ANN001

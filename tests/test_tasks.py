@@ -11,18 +11,22 @@ import pytest
 import torch
 from helpers import REPO_ROOT
 from test_cli import decode, error_line, run
+from torch import Tensor
 
 from inrzoo.data import VideoDataModule
+from inrzoo.models import VideoINR
 from inrzoo.models.loading import load_video_inr
 from inrzoo.tasks import (
     TASKS,
     BicubicUpsampleSR,
     CoordinateGridSR,
+    LatentInterpolator,
     LinearInterpolator,
     SlerpInterpolator,
     TemporalMLPInterpolator,
     fit_interpolator,
 )
+from inrzoo.testing import tiny_backbone, tiny_hypernet
 
 
 def _fit(root: Path, name: str, clip: Path, extra: list[str]) -> Path:
@@ -68,9 +72,9 @@ def test_the_fitted_model_marks_only_even_frames_trained(runs: SimpleNamespace) 
 @pytest.mark.parametrize("name", ["linear", "slerp", "temporal-mlp"])
 def test_an_integer_time_gives_that_frames_own_decode(runs: SimpleNamespace, name: str) -> None:
     model = load_video_inr(runs.even)
-    interpolator = fit_interpolator(TASKS.create(name), model)
+    interpolator = fit_interpolator(TASKS.create(name), model.latents)
     trained = torch.nonzero(model.latents.trained).flatten()
-    latents = interpolator.latents_at(model, trained.float())
+    latents = interpolator.latents_at(model.latents, trained.float())
     assert torch.equal(latents, model.latents.weight[trained].detach())
     with torch.no_grad():
         assert torch.equal(model.decode_latents(latents), model.decode_frames(trained))
@@ -85,10 +89,50 @@ def test_the_model_decodes_held_out_frames_through_its_configured_interpolator(r
     ).eval()
     odd = torch.arange(1, 11, 2)
     with torch.no_grad():
-        expected = model.decode_latents(SlerpInterpolator().latents_at(model, odd.float()))
+        expected = model.decode_latents(SlerpInterpolator().latents_at(model.latents, odd.float()))
         assert torch.equal(model.decode_frames(odd), expected)
         assert not torch.equal(model.decode_frames(odd), plain.decode_frames(odd)), "slerp and linear agree?"
         assert torch.equal(model.decode_frames(torch.tensor([0, 2])), plain.decode_frames(torch.tensor([0, 2])))
+
+
+def _even_frame_model(interpolator: LatentInterpolator | None = None) -> VideoINR:
+    torch.manual_seed(0)
+    model = VideoINR(tiny_backbone("nerv-conv"), tiny_hypernet("film"), latent_dim=8, num_frames=6,
+                     frame_size=(20, 40), interpolator=interpolator)  # fmt: skip
+    model.latents.mark_trained([0, 2, 4])
+    return model
+
+
+def test_interpolators_take_the_latent_dictionary_and_a_model_only_with_a_deprecation() -> None:
+    model = _even_frame_model()
+    times = torch.tensor([1.0, 2.5, 4.0])
+    expected = SlerpInterpolator().latents_at(model.latents, times)
+    assert not torch.equal(expected[0], model.latents.weight[1]), "the held-out entry is never read"
+    with pytest.warns(DeprecationWarning, match=r"latents_at\(model, \.\.\.\) is deprecated"):
+        torch.testing.assert_close(SlerpInterpolator().latents_at(model, times), expected, rtol=0, atol=0)
+    learned = fit_interpolator(TemporalMLPInterpolator(steps=3), model.latents)
+    with pytest.warns(DeprecationWarning, match=r"fit_interpolator\(model, \.\.\.\) is deprecated"):
+        again = fit_interpolator(TemporalMLPInterpolator(steps=3), model)
+    assert again.train_span == learned.train_span
+    with pytest.raises(TypeError, match="takes a LatentDictionary"):
+        SlerpInterpolator().latents_at(model.latents.weight, times)
+
+
+class _InterpolatorWrittenForTheModel(LinearInterpolator):
+    """A plugin written before 0.2: it overrides latents_at(model, times) and reads model.latents."""
+
+    def latents_at(self, model: VideoINR, times: Tensor) -> Tensor:
+        left, right, alpha = model.latents.neighbours(times)
+        return torch.lerp(model.latents.weight[left], model.latents.weight[right], alpha[:, None])
+
+
+def test_an_interpolator_written_for_the_model_still_decodes_with_a_deprecation() -> None:
+    model = _even_frame_model(_InterpolatorWrittenForTheModel())
+    odd = torch.tensor([1, 3])
+    with torch.no_grad(), pytest.warns(DeprecationWarning, match="receives the LatentDictionary"):
+        frames = model.decode_frames(odd)
+    with torch.no_grad():
+        torch.testing.assert_close(frames, model.decode_latents(LinearInterpolator().latents_at(model.latents, odd)))
 
 
 def test_blends() -> None:

@@ -3,5 +3,6 @@
 from inrzoo.alignment.config import Alignment
 from inrzoo.alignment.heads import AlignmentHead
 from inrzoo.alignment.losses import cosine_alignment_loss, info_nce_loss, mean_cosine
+from inrzoo.alignment.objective import AlignmentObjective
 
-__all__ = ["Alignment", "AlignmentHead", "cosine_alignment_loss", "info_nce_loss", "mean_cosine"]
+__all__ = ["Alignment", "AlignmentHead", "AlignmentObjective", "cosine_alignment_loss", "info_nce_loss", "mean_cosine"]

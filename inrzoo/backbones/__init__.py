@@ -5,7 +5,7 @@ from inrzoo.backbones.coordinate_mlp import CoordinateMLP, FourierMLPBackbone, S
 from inrzoo.backbones.grid_mlp import GridMLPBackbone
 from inrzoo.backbones.hinerv import HiNeRVBackbone
 from inrzoo.backbones.hnerv import HNeRVBackbone
-from inrzoo.backbones.layers import LayerParams, ModulatedConv2d, ModulatedLayer, ModulatedLinear
+from inrzoo.backbones.layers import LayerParams, LayerParamsMap, ModulatedConv2d, ModulatedLayer, ModulatedLinear
 from inrzoo.backbones.nerv import NeRVBackbone
 from inrzoo.backbones.registry import BACKBONES, create_backbone, list_backbones, register_backbone
 from inrzoo.backbones.spatial import SpatialLatentBackbone
@@ -19,6 +19,7 @@ __all__ = [
     "HiNeRVBackbone",
     "INRBackbone",
     "LayerParams",
+    "LayerParamsMap",
     "ModulatedConv2d",
     "ModulatedLayer",
     "ModulatedLinear",

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import math
+import warnings
 from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any, ClassVar
 
 from torch import Tensor, nn
 
-from inrzoo.backbones.layers import LayerParams, ModulatedLayer
+from inrzoo.backbones.layers import LayerParams, LayerParamsMap, ModulatedLayer
 from inrzoo.compat import Pluggable
 from inrzoo.errors import InrzooError
 
@@ -21,7 +24,9 @@ class INRBackbone(Pluggable, nn.Module, ABC):
     known (they come from the data, which the config does not repeat).
 
     Time enters only through ``latent`` and the per-layer params, so any frame decodes
-    on its own (random access).
+    on its own (random access). ``forward`` finds each layer's params by the layer itself
+    (``params.get(self.head)``), never by its name: a misspelt key then fails rather than leaving a
+    layer silently unmodulated.
     """
 
     #: Output side lengths must be multiples of this (the model renders padded, crops back).
@@ -50,6 +55,7 @@ class INRBackbone(Pluggable, nn.Module, ABC):
         super().__init__()
         self.latent_dim: int | None = None
         self.frame_size: tuple[int, int] | None = None
+        self._modulated_layers: dict[str, ModulatedLayer] | None = None
 
     @property
     def is_built(self) -> bool:
@@ -59,7 +65,9 @@ class INRBackbone(Pluggable, nn.Module, ABC):
         """Create the layers for ``latent_dim``-sized latents and ``frame_size`` = (H, W) frames."""
         self.latent_dim = latent_dim
         self.frame_size = (int(frame_size[0]), int(frame_size[1]))
+        self._modulated_layers = None
         self._build()
+        self._modulated_layers = self._find_modulated_layers()
         return self
 
     @abstractmethod
@@ -108,15 +116,43 @@ class INRBackbone(Pluggable, nn.Module, ABC):
         height, width = self.frame_size
         return (-(-height // m) * m, -(-width // m) * m)
 
-    def modulated_layers(self) -> dict[str, ModulatedLayer]:
-        """Every layer a hypernetwork head may modulate, by dotted module name."""
+    def modulated_layers(self) -> Mapping[str, ModulatedLayer]:
+        """Every layer a hypernetwork head may modulate, by dotted module name (read-only; found once, by
+        :meth:`build`, not on every call)."""
+        cached = self.__dict__.get("_modulated_layers")
+        if cached is None:  # not built yet (or built by an override that skips build())
+            cached = self._find_modulated_layers()
+            if self.is_built:
+                self._modulated_layers = cached
+        return MappingProxyType(cached)
+
+    def _find_modulated_layers(self) -> dict[str, ModulatedLayer]:
         return {name: m for name, m in self.named_modules() if isinstance(m, ModulatedLayer)}
 
+    def params_by_layer(self, params: Mapping[str, LayerParams]) -> LayerParamsMap:
+        """A hypernetwork head's params (keyed by layer name) keyed by this backbone's layers, as :meth:`forward`
+        takes them; a name that is no modulated layer is an :class:`InrzooError`."""
+        return LayerParamsMap.by_name(params, self.modulated_layers())
+
+    def keyed_by_layer(self, params: Mapping[ModulatedLayer, LayerParams]) -> Mapping[ModulatedLayer, LayerParams]:
+        """``params`` as given; params keyed by layer *name* (what a backbone took before 0.2) keyed by the layers,
+        with a DeprecationWarning (until 0.2), rather than silently reaching no layer."""
+        if isinstance(params, LayerParamsMap) or not any(isinstance(key, str) for key in params):
+            return params
+        warnings.warn(
+            f"{type(self).__name__} was given params keyed by layer name: key them by the layers "
+            "(backbone.params_by_layer(params), or VideoINR.modulation(latents)); name keys are removed in 0.2",
+            DeprecationWarning,
+            stacklevel=3,
+        )
+        return self.params_by_layer(params)
+
     @abstractmethod
-    def forward(self, latent: Tensor, params: dict[str, LayerParams]) -> Tensor:
+    def forward(self, latent: Tensor, params: Mapping[ModulatedLayer, LayerParams]) -> Tensor:
         """Render frames.
 
         latent: (B, latent_size) (a spatial backbone reshapes it to ``(B, *latent_shape)``);
-        params: per-sample parameters for (a subset of) ``modulated_layers()``.
+        params: per-sample parameters for (a subset of) ``modulated_layers()``, keyed by the layers themselves
+        (a :class:`LayerParamsMap`, or any mapping: ``{}`` renders unmodulated).
         Returns (B, 3, *render_size()) with values meant to lie in [0, 1].
         """

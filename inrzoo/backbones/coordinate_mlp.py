@@ -8,6 +8,7 @@ Because they are queried at continuous coordinates, a finer grid gives super-res
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Any
 
 import torch
@@ -15,7 +16,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from inrzoo.backbones.base import INRBackbone
-from inrzoo.backbones.layers import LayerParams, ModulatedLinear
+from inrzoo.backbones.layers import LayerParams, ModulatedLayer, ModulatedLinear
 from inrzoo.backbones.registry import register_backbone
 from inrzoo.errors import InrzooError
 
@@ -73,17 +74,18 @@ class CoordinateMLP(INRBackbone):
     def _init_weights(self) -> None:
         """Hook for activation-specific initialisation."""
 
-    def query(self, latent: Tensor, params: dict[str, LayerParams], coords: Tensor) -> Tensor:
+    def query(self, latent: Tensor, params: Mapping[ModulatedLayer, LayerParams], coords: Tensor) -> Tensor:
         """Colours at coordinates. coords: (B, N, 2) or (N, 2) in [-1, 1] -> (B, N, 3 * p^2)
         (one RGB pixel per coordinate, or with patches the p x p pixels around each centroid)."""
+        params = self.keyed_by_layer(params)
         if coords.dim() == 2:
             coords = coords.unsqueeze(0).expand(latent.shape[0], -1, -1)
         h = self.encode(coords)
         for i, layer in enumerate(self.layers):
-            h = self.activation(layer(h, params.get(f"layers.{i}")), i)
-        return torch.sigmoid(self.head(h, params.get("head")))
+            h = self.activation(layer(h, params.get(layer)), i)
+        return torch.sigmoid(self.head(h, params.get(self.head)))
 
-    def render_at(self, latent: Tensor, params: dict[str, LayerParams], size: tuple[int, int]) -> Tensor:
+    def render_at(self, latent: Tensor, params: Mapping[ModulatedLayer, LayerParams], size: tuple[int, int]) -> Tensor:
         """Frames on an arbitrary (H, W) pixel grid (multiples of the patch size) -> (B, 3, H, W)."""
         height, width = size
         p = self.patch_size
@@ -96,7 +98,7 @@ class CoordinateMLP(INRBackbone):
         patches = out.transpose(1, 2).reshape(latent.shape[0], 3 * p * p, rows, cols)
         return F.pixel_shuffle(patches, p) if p > 1 else patches
 
-    def forward(self, latent: Tensor, params: dict[str, LayerParams]) -> Tensor:
+    def forward(self, latent: Tensor, params: Mapping[ModulatedLayer, LayerParams]) -> Tensor:
         return self.render_at(latent, params, self.render_size())
 
 

@@ -11,13 +11,14 @@ hypernetwork heads modulate each stage's channel-mixing conv and the RGB head.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from inrzoo.backbones.layers import LayerParams, ModulatedConv2d
+from inrzoo.backbones.layers import LayerParams, ModulatedConv2d, ModulatedLayer
 from inrzoo.backbones.registry import register_backbone
 from inrzoo.backbones.spatial import SpatialLatentBackbone
 from inrzoo.errors import InrzooError
@@ -101,8 +102,9 @@ class HiNeRVBackbone(SpatialLatentBackbone):
         self.stages = nn.ModuleList(stages)
         self.build_rgb_head(in_channels)
 
-    def forward(self, latent: Tensor, params: dict[str, LayerParams]) -> Tensor:
+    def forward(self, latent: Tensor, params: Mapping[ModulatedLayer, LayerParams]) -> Tensor:
+        params = self.keyed_by_layer(params)
         x = self.latent_map(latent)
-        for i, stage in enumerate(self.stages):
-            x = stage(x, params.get(f"stages.{i}.mix"))
+        for stage in self.stages:
+            x = stage(x, params.get(stage.mix))
         return self.render_rgb(x, params)

@@ -10,12 +10,13 @@ few). Hypernetwork heads still modulate its convs from the flattened latent.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import torch
 from torch import Tensor, nn
 
-from inrzoo.backbones.layers import LayerParams, UpsampleBlock
+from inrzoo.backbones.layers import LayerParams, ModulatedLayer, UpsampleBlock
 from inrzoo.backbones.registry import register_backbone
 from inrzoo.backbones.spatial import SpatialLatentBackbone
 from inrzoo.errors import InrzooError
@@ -86,10 +87,11 @@ class HNeRVBackbone(SpatialLatentBackbone):
         self.blocks = nn.ModuleList(blocks)
         self.build_rgb_head(in_channels)
 
-    def forward(self, latent: Tensor, params: dict[str, LayerParams]) -> Tensor:
+    def forward(self, latent: Tensor, params: Mapping[ModulatedLayer, LayerParams]) -> Tensor:
+        params = self.keyed_by_layer(params)
         x = self.latent_map(latent)
         if self.base_grid is not None:
             x = x + self.base_grid
-        for i, block in enumerate(self.blocks):
-            x = block(x, params.get(f"blocks.{i}.conv"))
+        for block in self.blocks:
+            x = block(x, params.get(block.conv))
         return self.render_rgb(x, params)

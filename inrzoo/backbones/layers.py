@@ -10,11 +10,15 @@ contract: ``(latent, base weight, base bias) -> per-sample weight, bias``.
 from __future__ import annotations
 
 import math
+import warnings
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
+
+from inrzoo.errors import InrzooError
 
 
 @dataclass
@@ -57,6 +61,92 @@ class ModulatedLayer(nn.Module):
     @property
     def fan_in(self) -> int:
         return int(self.weight[0].numel())
+
+
+def _listing(layers: Mapping[str, ModulatedLayer]) -> str:
+    return ", ".join(layers) or "none"
+
+
+class LayerParamsMap(Mapping[ModulatedLayer, LayerParams]):
+    """Per-sample params keyed by the modulated layer they are for: what a backbone's ``forward`` receives.
+
+    A backbone looks its layers' params up by the layer itself (``params.get(self.head)``; None: the layer runs
+    unmodulated). A key that is not one of the backbone's modulated layers is an :class:`InrzooError`, never a
+    silently unmodulated layer. Lookup by dotted name (``params.get("head")``, the contract before 0.2) still
+    works until 0.2, with a DeprecationWarning.
+
+    Args:
+        params: the params, keyed by layer.
+        layers: every modulated layer of the backbone, by dotted name (:meth:`INRBackbone.modulated_layers`).
+    """
+
+    def __init__(self, params: Mapping[ModulatedLayer, LayerParams], layers: Mapping[str, ModulatedLayer]) -> None:
+        self._layers = layers
+        self._names_by_layer: dict[ModulatedLayer, str] | None = None
+        for layer in params:
+            self._known(layer)
+        self._params = dict(params)
+
+    @classmethod
+    def by_name(cls, params: Mapping[str, LayerParams], layers: Mapping[str, ModulatedLayer]) -> LayerParamsMap:
+        """A hypernetwork head's params (keyed by layer name) keyed by the layers of ``layers`` they name."""
+        unknown = [name for name in params if name not in layers]
+        if unknown:
+            raise InrzooError(
+                f"hypernetwork params for {', '.join(map(repr, unknown))}: no modulated layer has that name; "
+                f"the backbone's modulated layers are: {_listing(layers)}"
+            )
+        return cls({layers[name]: p for name, p in params.items()}, layers)
+
+    def name_of(self, layer: ModulatedLayer) -> str:
+        """The dotted name of one of the backbone's modulated layers."""
+        return self._names()[self._known(layer)]
+
+    def _names(self) -> dict[ModulatedLayer, str]:
+        if self._names_by_layer is None:
+            self._names_by_layer = {layer: name for name, layer in self._layers.items()}
+        return self._names_by_layer
+
+    def _known(self, layer: ModulatedLayer) -> ModulatedLayer:
+        if layer not in self._names():
+            raise InrzooError(
+                f"a {type(layer).__name__} that is not one of the backbone's modulated layers was given or looked "
+                f"up as a key of its params; its modulated layers are: {_listing(self._layers)}"
+            )
+        return layer
+
+    def _layer(self, key: ModulatedLayer | str) -> ModulatedLayer:
+        if not isinstance(key, str):
+            return key if key in self._params else self._known(key)
+        layer = self._layers.get(key)
+        if layer is None:
+            raise InrzooError(f"params looked up for {key!r}: no modulated layer has that name; the backbone's "
+                              f"modulated layers are: {_listing(self._layers)}")  # fmt: skip
+        warnings.warn(
+            f"looking up a layer's params by name ({key!r}) is deprecated: look them up by the layer itself, "
+            "e.g. params.get(self.head) (removed in 0.2)",
+            DeprecationWarning,
+            stacklevel=3,
+        )
+        return layer
+
+    def __getitem__(self, key: ModulatedLayer | str) -> LayerParams:
+        return self._params[self._layer(key)]
+
+    def get(self, key: ModulatedLayer | str, default: LayerParams | None = None) -> LayerParams | None:
+        return self._params.get(self._layer(key), default)
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, (ModulatedLayer, str)) and self._layer(key) in self._params
+
+    def __iter__(self) -> Iterator[ModulatedLayer]:
+        return iter(self._params)
+
+    def __len__(self) -> int:
+        return len(self._params)
+
+    def __repr__(self) -> str:
+        return f"LayerParamsMap({', '.join(self.name_of(layer) for layer in self._params)})"
 
 
 class ModulatedLinear(ModulatedLayer):

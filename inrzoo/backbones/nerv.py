@@ -8,6 +8,7 @@ positional grid, and refined by blocks whose conv weights the hypernetwork modul
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Any
 
 import torch
@@ -15,7 +16,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from inrzoo.backbones.base import INRBackbone
-from inrzoo.backbones.layers import LayerParams, ModulatedConv2d, UpsampleBlock
+from inrzoo.backbones.layers import LayerParams, ModulatedConv2d, ModulatedLayer, UpsampleBlock
 from inrzoo.backbones.registry import register_backbone
 from inrzoo.errors import InrzooError
 
@@ -83,10 +84,11 @@ class NeRVBackbone(INRBackbone):
         self.blocks = nn.ModuleList(blocks)
         self.head = ModulatedConv2d(in_channels, 3, self.kernel_size)
 
-    def forward(self, latent: Tensor, params: dict[str, LayerParams]) -> Tensor:
+    def forward(self, latent: Tensor, params: Mapping[ModulatedLayer, LayerParams]) -> Tensor:
+        params = self.keyed_by_layer(params)
         batch = latent.shape[0]
         coarse = self.latent_to_grid(latent).reshape(batch, self.stem_channels, *self.latent_grid)
         x = F.interpolate(coarse, size=self.stem_size, mode="bilinear", align_corners=False) + self.positional_grid
-        for i, block in enumerate(self.blocks):
-            x = block(x, params.get(f"blocks.{i}.conv"))
-        return torch.sigmoid(self.head(x, params.get("head")))
+        for block in self.blocks:
+            x = block(x, params.get(block.conv))
+        return torch.sigmoid(self.head(x, params.get(self.head)))

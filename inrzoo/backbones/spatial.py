@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
 from inrzoo.backbones.base import INRBackbone
-from inrzoo.backbones.layers import LayerParams, ModulatedConv2d
+from inrzoo.backbones.layers import LayerParams, ModulatedConv2d, ModulatedLayer
 from inrzoo.errors import InrzooError
 
 
@@ -67,8 +67,8 @@ class SpatialLatentBackbone(INRBackbone):
         self.head = ModulatedConv2d(in_channels, 3 * self.head_stride**2, self.head_kernel)
         self.head_shuffle = nn.PixelShuffle(self.head_stride)
 
-    def render_rgb(self, features: Tensor, params: dict[str, LayerParams]) -> Tensor:
-        return torch.sigmoid(self.head_shuffle(self.head(features, params.get("head"))))
+    def render_rgb(self, features: Tensor, params: Mapping[ModulatedLayer, LayerParams]) -> Tensor:
+        return torch.sigmoid(self.head_shuffle(self.head(features, params.get(self.head))))
 
     def latent_shape(self, latent_dim: int, frame_size: tuple[int, int]) -> tuple[int, ...]:
         height, width = frame_size

@@ -12,9 +12,12 @@ import json
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from inrzoo.errors import InrzooError
+
+if TYPE_CHECKING:
+    from inrzoo.bench.runner import ResolvedSettings
 
 #: Settings two runs must share for their PSNRs to mean the same thing.
 COMPARED_SETTINGS = (
@@ -98,7 +101,7 @@ def delta_table(deltas: list[Delta], tolerance: float) -> str:
     return "\n".join(lines) + "\n"
 
 
-def planned_settings(settings: Any) -> dict[str, Any]:
+def planned_settings(settings: ResolvedSettings) -> dict[str, Any]:
     """The comparable part of a run known before it starts (from the bench's resolved settings)."""
     return {"video": settings.video, "budgets": list(settings.budgets), "fit_steps": settings.fit_steps,
             "fit_seconds": settings.fit_seconds, "learning_rate": settings.learning_rate,

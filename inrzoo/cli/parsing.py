@@ -6,7 +6,10 @@ import os
 import re
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from jsonargparse import ArgumentParser
 
 _NOISE = (
     "Does not validate against any of the Union subtypes",
@@ -75,7 +78,7 @@ def condense_parser_error(message: str, argv: Sequence[str] = (), help_command: 
     return f"config key {dotted}{where}: {detail} (run `{help_command}` to see the keys that exist)"
 
 
-def one_line_parser(prog: str, description: str, argv: Sequence[str], **kwargs: Any):  # noqa: ANN201
+def one_line_parser(prog: str, description: str, argv: Sequence[str], **kwargs: Any) -> ArgumentParser:
     """A jsonargparse parser for one of inrzoo's own commands whose errors are one line and exit code 2."""
     from jsonargparse import ArgumentParser
 

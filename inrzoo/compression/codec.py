@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import fnmatch
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -16,10 +16,14 @@ from inrzoo.compression.entropy import CodedSymbols, decode_symbols, encode_symb
 from inrzoo.compression.quantize import QuantizedTensor, best_quantization, prune_smallest
 from inrzoo.errors import InrzooError
 
+if TYPE_CHECKING:
+    from inrzoo.models.video_inr import VideoINR
+
 #: Tensors quantised at ``latent_bits``; every other float tensor gets ``weight_bits``.
 LATENT_TENSORS = ("latents.weight",)
-#: Tensors that are needed only for retrieval, dropped with ``keep_alignment=False``.
-ALIGNMENT_TENSORS = ("alignment_head.*", "teacher_mean", "teacher_spread")
+#: Tensors that are needed only for retrieval, dropped with ``keep_alignment=False`` (files before 0.2 call them
+#: ``alignment_head.*``, ``teacher_mean`` and ``teacher_spread``: the model renames them as it loads them).
+ALIGNMENT_TENSORS = ("alignment_objective.*",)
 #: Tensors that only serve training (the frame encoder's outputs are already in the latents): never stored.
 TRAINING_ONLY_TENSORS = ("frame_encoder.*", "encoder_retired")
 
@@ -57,7 +61,7 @@ def _prunable(name: str, tensor: Tensor) -> bool:
     return name.endswith(".weight") and tensor.dim() >= 2 and not _is(name, LATENT_TENSORS)
 
 
-def prepared_state(model: torch.nn.Module, settings: CompressionSettings) -> dict[str, Tensor]:
+def prepared_state(model: VideoINR, settings: CompressionSettings) -> dict[str, Tensor]:
     """The tensors that go into the file (pruned, not yet quantised)."""
     state = {}
     for name, tensor in model.state_dict().items():
@@ -74,7 +78,7 @@ def _quantizable(tensor: Tensor) -> bool:
     return tensor.is_floating_point() and tensor.numel() >= 2
 
 
-def quantized_state(model: torch.nn.Module, settings: CompressionSettings) -> dict[str, Tensor]:
+def quantized_state(model: VideoINR, settings: CompressionSettings) -> dict[str, Tensor]:
     """What decoding the file gives back, computed in memory (the reference the round trip must equal)."""
     state = {}
     for name, tensor in prepared_state(model, settings).items():
@@ -105,7 +109,7 @@ def _raw_bytes(tensor: Tensor) -> tuple[bytes, str]:
 
 
 def encode_model(
-    model: torch.nn.Module, model_config: dict[str, Any], video: dict[str, Any], settings: CompressionSettings
+    model: VideoINR, model_config: dict[str, Any], video: dict[str, Any], settings: CompressionSettings
 ) -> Bitstream:
     """The bitstream of a fitted model; ``model_config`` is what rebuilds it (the hyperparameters the CLI saved)."""
     payload = _Payload()
@@ -166,7 +170,7 @@ def decode_state(stream: Bitstream) -> dict[str, Tensor]:
     return state
 
 
-def decode_model(stream: Bitstream) -> torch.nn.Module:
+def decode_model(stream: Bitstream) -> VideoINR:
     """Rebuild the model from the file alone: its config, then its (dequantised) tensors."""
     from lightning.pytorch.cli import instantiate_module
 

@@ -21,6 +21,7 @@ from inrzoo.errors import InrzooError
 
 if TYPE_CHECKING:
     from inrzoo.data import VideoDataModule
+    from inrzoo.models.video_inr import VideoINR
 
 
 class QuantizationAwareTraining(pl.Callback):
@@ -108,7 +109,7 @@ class QuantizationAwareTraining(pl.Callback):
 
 
 def quality_stage(
-    model: torch.nn.Module,
+    model: VideoINR,
     datamodule: VideoDataModule | None,
     settings: CompressionSettings,
     epochs: int,
@@ -116,7 +117,7 @@ def quality_stage(
     learning_rate: float | None,
     resume: bool,
     accelerator: str = "auto",
-) -> torch.nn.Module:
+) -> VideoINR:
     """Prune + quantisation-aware fine-tuning on ``datamodule``'s frames, as a Lightning fit with its own
     checkpoints in ``stage_dir``.
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import fnmatch
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import ClassVar
 
 from torch import Tensor, nn
@@ -81,7 +81,7 @@ class HyperHead(Pluggable, nn.Module, ABC):
     def is_built(self) -> bool:
         return bool(self.layer_names)
 
-    def select(self, layers: dict[str, ModulatedLayer]) -> list[str]:
+    def select(self, layers: Mapping[str, ModulatedLayer]) -> list[str]:
         if self.layer_patterns is None:
             return list(layers)
         chosen = [n for n in layers if any(fnmatch.fnmatchcase(n, p) for p in self.layer_patterns)]
@@ -92,7 +92,7 @@ class HyperHead(Pluggable, nn.Module, ABC):
             )
         return chosen
 
-    def build(self, latent_dim: int, layers: dict[str, ModulatedLayer]) -> HyperHead:
+    def build(self, latent_dim: int, layers: Mapping[str, ModulatedLayer]) -> HyperHead:
         self.layer_names = self.select(layers)
         for name in self.layer_names:
             self.heads[_key(name)] = self.make_layer_hypernet(latent_dim, layers[name])
@@ -102,8 +102,9 @@ class HyperHead(Pluggable, nn.Module, ABC):
     def make_layer_hypernet(self, latent_dim: int, layer: ModulatedLayer) -> LayerHyperNet:
         """Create the hypernetwork for one layer."""
 
-    def forward(self, latent: Tensor, layers: dict[str, ModulatedLayer]) -> dict[str, LayerParams]:
-        """latent: (B, D) -> {layer name: per-sample params} for the selected layers."""
+    def forward(self, latent: Tensor, layers: Mapping[str, ModulatedLayer]) -> dict[str, LayerParams]:
+        """latent: (B, D) -> {layer name: per-sample params} for the selected layers (a backbone takes them
+        keyed by the layers themselves: :meth:`INRBackbone.params_by_layer`)."""
         return {
             name: self.heads[_key(name)](latent, layers[name].weight, layers[name].bias) for name in self.layer_names
         }

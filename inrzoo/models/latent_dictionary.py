@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import torch
 from torch import Tensor, nn
 
@@ -22,6 +24,18 @@ class LatentDictionary(nn.Module):
         super().__init__()
         self.weight = nn.Parameter(init_std * torch.randn(num_frames, dim))
         self.register_buffer("trained", torch.ones(num_frames, dtype=torch.bool))
+
+    @property
+    def latents(self) -> LatentDictionary:
+        """The dictionary itself: an interpolator written for ``latents_at(model, times)`` (before 0.2) reads
+        ``model.latents`` and now receives the dictionary. Deprecated, removed in 0.2."""
+        warnings.warn(
+            "LatentInterpolator.latents_at receives the LatentDictionary, not the model: use it directly, "
+            "not its .latents",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return self
 
     @property
     def num_frames(self) -> int:

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import math
-from pathlib import Path
+import warnings
 from typing import Any, Literal
 
 import lightning.pytorch as pl
 import torch
-import torch.nn.functional as F
 from lightning.pytorch.callbacks import Timer
 from torch import Tensor
 
-from inrzoo.alignment import Alignment, AlignmentHead, cosine_alignment_loss, info_nce_loss, mean_cosine
+from inrzoo.alignment import Alignment, AlignmentObjective
+from inrzoo.alignment.objective import upgrade_legacy_names
 from inrzoo.backbones.base import INRBackbone
+from inrzoo.backbones.layers import LayerParamsMap
 from inrzoo.compat import check_compatible
 from inrzoo.errors import InrzooError
 from inrzoo.hypernets.base import HyperHead
@@ -21,16 +22,23 @@ from inrzoo.models.frame_encoder import FrameEncoder
 from inrzoo.models.latent_dictionary import LatentDictionary
 from inrzoo.models.losses import ReconstructionLoss
 from inrzoo.models.metrics import frame_metrics
-from inrzoo.tasks.interpolation import LatentInterpolator
-
-try:  # set while LightningCLI instantiates us: hparams are then plain config dicts
-    from lightning.pytorch.core.mixins.hparams_mixin import _given_hyperparameters
-except ImportError:  # pragma: no cover - older Lightning
-    _given_hyperparameters = None
-
+from inrzoo.tasks.interpolation import LatentInterpolator, fit_interpolator
+from inrzoo.teachers.base import Teacher
 
 #: Version of what a checkpoint holds; a checkpoint with a higher one is refused with a clear error.
 CHECKPOINT_FORMAT = 1
+#: Constructor arguments that are plugins (or hold one): saved as hyperparameters only as config data.
+PLUGIN_ARGUMENTS = ("backbone", "hypernet", "loss", "alignment", "interpolator", "frame_encoder")
+
+
+def is_config_data(value: object) -> bool:
+    """True for what a config file can hold (None, numbers, strings, lists and dicts of them): a plugin given
+    by LightningCLI is its ``class_path`` and ``init_args``; one built in Python is a live object."""
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return True
+    if isinstance(value, (list, tuple)):
+        return all(is_config_data(v) for v in value)
+    return isinstance(value, dict) and all(isinstance(k, str) and is_config_data(v) for k, v in value.items())
 
 
 class VideoINR(pl.LightningModule):
@@ -96,11 +104,7 @@ class VideoINR(pl.LightningModule):
         channels_last: bool = False,
     ) -> None:
         super().__init__()
-        from_cli = _given_hyperparameters is not None and _given_hyperparameters.get() is not None
-        # Outside the CLI these are live objects: keep checkpoints loadable with weights_only=True.
-        self.save_hyperparameters(
-            ignore=[] if from_cli else ["backbone", "hypernet", "loss", "alignment", "interpolator", "frame_encoder"]
-        )
+        self._save_config_hyperparameters()
         # Before any layer is built: one clear error, not a shape mismatch.
         check_compatible(backbone, hypernet, alignment.teacher if alignment is not None else None, interpolator)
         self.frame_size = (int(frame_size[0]), int(frame_size[1]))
@@ -108,9 +112,16 @@ class VideoINR(pl.LightningModule):
         # A spatial backbone's latent is a (C, h, w) map: the dictionary, heads and alignment see it flat.
         latent_size = self.backbone.latent_size
         self.latents = LatentDictionary(num_frames, latent_size, latent_init_std)
+        layers = self.backbone.modulated_layers()
         if not hypernet.is_built:  # heads read the backbone's summary of the latent (the latent itself by default)
-            hypernet.build(self.backbone.modulation_input_size, self.backbone.modulated_layers())
+            hypernet.build(self.backbone.modulation_input_size, layers)
         self.hypernet = hypernet
+        unknown = [name for name in self.hypernet.layer_names if name not in layers]
+        if unknown:  # a head built for another backbone
+            raise InrzooError(
+                f"the hypernetwork head modulates {', '.join(map(repr, unknown))}, which the backbone does not have; "
+                f"its modulated layers are: {', '.join(layers)}"
+            )
         self.frame_encoder = frame_encoder
         if frame_encoder is not None:
             if not frame_encoder.is_built:
@@ -137,23 +148,39 @@ class VideoINR(pl.LightningModule):
         if compile_backbone:
             self.backbone.compile()
         self.alignment = alignment
-        if alignment is not None:
-            # The teacher stays outside the module tree: its weights are never saved or optimised.
-            self.__dict__["teacher"] = alignment.teacher
-            self.teacher_feature_dim = int(alignment.teacher.feature_dim)
-            self.alignment_head = AlignmentHead(latent_size, self.teacher_feature_dim, alignment.head, alignment.hidden)
-            self.register_buffer("teacher_features", torch.zeros(0), persistent=False)
-            # The video's mean teacher feature and typical distance from it (2 x D + 1 numbers, saved):
-            # with standardised targets the head predicts what tells frames apart, and these two
-            # put its output back into the teacher's space for retrieval.
-            self.register_buffer("teacher_mean", torch.zeros(self.teacher_feature_dim))
-            self.register_buffer("teacher_spread", torch.ones(()))
+        self.alignment_objective = AlignmentObjective(alignment, latent_size) if alignment is not None else None
+
+    def _save_config_hyperparameters(self) -> None:
+        """Save the constructor's arguments as hyperparameters, the plugins among them only as config data.
+
+        Under LightningCLI (and when a checkpoint it wrote is loaded) every argument arrives as config data, a
+        plugin as its ``class_path`` and ``init_args``: all are saved, so the checkpoint rebuilds the whole model.
+        A model built in Python gets live objects: those are left out, so its checkpoints hold plain data only
+        and load with ``weights_only=True`` (give the plugins again to ``load_from_checkpoint``).
+        """
+        # The backbone alone shows which case this is, without Lightning deep-copying the other plugins (a
+        # teacher already loaded can be large); a live one is dropped again just below.
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=r"Attribute 'backbone' is an instance of `nn.Module`")
+            self.save_hyperparameters("backbone")
+        if is_config_data(self.hparams["backbone"]):
+            self.save_hyperparameters()
+            live = [name for name in PLUGIN_ARGUMENTS if not is_config_data(self.hparams.get(name))]
+        else:
+            live = list(PLUGIN_ARGUMENTS)
+        if live:
+            # Saving again with them ignored drops them from hparams and from hparams_initial alike.
+            self.save_hyperparameters(ignore=live)
 
     # -- decoding --------------------------------------------------------------------
+    def modulation(self, latents: Tensor) -> LayerParamsMap:
+        """latents: (B, D) -> the hypernetwork's per-sample params, keyed by the backbone layers they modulate."""
+        head_input = self.backbone.modulation_input(latents)  # the latent itself, or the backbone's summary of it
+        return self.backbone.params_by_layer(self.hypernet(head_input, self.backbone.modulated_layers()))
+
     def decode_latents(self, latents: Tensor) -> Tensor:
         """latents: (B, D) -> frames (B, 3, H, W) in [0, 1] at the native frame size."""
-        params = self.hypernet(self.backbone.modulation_input(latents), self.backbone.modulated_layers())
-        frames = self.backbone(latents, params)
+        frames = self.backbone(latents, self.modulation(latents))
         height, width = self.frame_size
         # Backbones with a size multiple render padded; crop back to the native frame.
         return frames[..., :height, :width]
@@ -168,11 +195,9 @@ class VideoINR(pl.LightningModule):
         if self.interpolator is None:
             return self.decode_latents(self.latents.at_times(indices.float()))
         if not self._interpolator_ready:
-            from inrzoo.tasks.interpolation import fit_interpolator
-
-            fit_interpolator(self.interpolator, self)
+            fit_interpolator(self.interpolator, self.latents)
             self._interpolator_ready = True
-        return self.decode_latents(self.interpolator.latents_at(self, indices.float()))
+        return self.decode_latents(self.interpolator.latents_at(self.latents, indices.float()))
 
     def on_train_batch_end(self, outputs: Any, batch: Any, batch_idx: int) -> None:
         self._interpolator_ready = False  # the latents moved: refit before the next decode
@@ -181,7 +206,7 @@ class VideoINR(pl.LightningModule):
     def parameter_count(self) -> int:
         """Everything a decoder needs: latents, hypernetworks and backbone (not the alignment head, nor the
         frame encoder, which only trains)."""
-        extra = list(self.alignment_head.parameters()) if self.alignment is not None else []
+        extra = list(self.alignment_objective.parameters()) if self.alignment_objective is not None else []
         extra += list(self.frame_encoder.parameters()) if self.frame_encoder is not None else []
         skip = {id(p) for p in extra}
         return sum(p.numel() for p in self.parameters() if id(p) not in skip)
@@ -189,13 +214,14 @@ class VideoINR(pl.LightningModule):
     # -- semantics ------------------------------------------------------------------------
     def aligned_embeddings(self, indices: Tensor | None = None) -> Tensor:
         """L2-normalised latents projected into the teacher's space, (T, feature_dim) or (B, feature_dim)."""
-        if self.alignment is None:
+        if self.alignment_objective is None:
             raise InrzooError("this model was fitted without alignment; its latents have no teacher-space embedding")
-        latents = self.latents.weight if indices is None else self.latents(indices)
-        projected = self.alignment_head(latents)
-        if self.alignment.standardize:
-            projected = self.teacher_mean + self.teacher_spread * F.normalize(projected, dim=-1)
-        return F.normalize(projected, dim=-1)
+        return self.alignment_objective.embed(self.latents.weight if indices is None else self.latents(indices))
+
+    @property
+    def teacher(self) -> Teacher | None:
+        """The alignment teacher (None without alignment); outside the module tree, never saved."""
+        return self.alignment_objective.teacher if self.alignment_objective is not None else None
 
     def bits_per_pixel(self, bits_per_parameter: int = 16) -> float:
         height, width = self.frame_size
@@ -221,48 +247,40 @@ class VideoINR(pl.LightningModule):
                 "upgrade inrzoo"
             )
 
+    def _attached_trainer(self) -> pl.Trainer | None:
+        """The trainer running this model, or None (Lightning's ``trainer`` raises outside one)."""
+        try:
+            return self.trainer
+        except RuntimeError:
+            return None
+
     def setup(self, stage: str) -> None:
-        datamodule = getattr(self.trainer, "datamodule", None) if self._trainer is not None else None
+        datamodule = getattr(self._attached_trainer(), "datamodule", None)
         if stage == "fit" and datamodule is not None and hasattr(datamodule, "train_indices"):
             self.latents.mark_trained(datamodule.train_indices)
-        if self.alignment is not None and stage in {"fit", "validate"} and datamodule is not None:
+        if self.alignment_objective is not None and stage in {"fit", "validate"} and datamodule is not None:
             self.prepare_teacher_features(datamodule.frames, getattr(datamodule, "video_key", None))
 
     def prepare_teacher_features(self, frames: Tensor, video_key: str | None) -> None:
-        """Compute (or read from the cache) the teacher's feature of every frame, once, without gradients."""
-        from inrzoo.teachers.cache import teacher_features
-
-        assert self.alignment is not None
+        """Compute (or read from the cache) the teacher's feature of every frame (T, 3, H, W), once."""
+        if self.alignment_objective is None:
+            raise InrzooError("this model was built without alignment; it has no teacher")
         if frames.shape[0] != self.latents.num_frames:
             raise InrzooError(
                 f"the data has {frames.shape[0]} frames and the model {self.latents.num_frames}; they must match"
             )
-        cache_dir = Path(self.alignment.cache_dir) if self.alignment.cache_dir else None
-        teacher = self.teacher.load().to(self.device)
-        features = teacher_features(teacher, frames, video_key, cache_dir, self.alignment.feature_batch_size)
-        if features.shape != (frames.shape[0], self.teacher_feature_dim):
-            raise InrzooError(
-                f"teacher features have shape {tuple(features.shape)}, expected "
-                f"({frames.shape[0]}, {self.teacher_feature_dim}); check the teacher's feature_dim"
-            )
-        self.teacher_features = features.to(self.device)
-        self.teacher_mean = self.teacher_features.mean(dim=0)
-        self.teacher_spread = (self.teacher_features - self.teacher_mean).norm(dim=-1).mean()
+        self.alignment_objective.prepare(frames, video_key)
 
-    def _alignment_terms(self, indices: Tensor, latents: Tensor | None = None) -> tuple[Tensor, Tensor]:
-        """(alignment loss, mean cosine) of the frames ``indices`` (whose latents, if already at hand)."""
-        assert self.alignment is not None
-        latents = self.latents(indices) if latents is None else latents
-        # Weight 0: the head is trained as a probe on the latents, which alignment then never moves.
-        projected = self.alignment_head(latents.detach() if self.alignment.weight == 0 else latents)
-        targets = self.teacher_features[indices]
-        if self.alignment.standardize:
-            targets = targets - self.teacher_mean
-        if self.alignment.loss == "infonce":
-            loss = info_nce_loss(projected, targets, self.alignment.temperature)
-        else:
-            loss = cosine_alignment_loss(projected, targets)
-        return loss, mean_cosine(projected.detach(), targets)
+    def _load_from_state_dict(
+        self, state_dict: dict[str, Tensor], prefix: str, local_metadata: dict[str, Any], strict: bool,
+        missing_keys: list[str], unexpected_keys: list[str], error_msgs: list[str],
+    ) -> None:  # fmt: skip
+        # Checkpoints and bitstreams before 0.2 kept the alignment tensors at the model's top level (the
+        # submodules load after this, from the renamed entries).
+        upgrade_legacy_names(state_dict, prefix, f"{prefix}alignment_objective.")
+        super()._load_from_state_dict(
+            state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys, error_msgs
+        )
 
     # -- content-adaptive latents (frame encoder) -------------------------------------------
     @property
@@ -274,7 +292,7 @@ class VideoINR(pl.LightningModule):
     def _with_encoded_latents(self, table: Tensor, batch_size: int = 16) -> Tensor:
         """A copy of the latent ``table`` (T, latent_size) whose trained rows are the encoder's latents of
         those frames (held-out rows stay); the table itself when the frames are not at hand."""
-        datamodule = getattr(self.trainer, "datamodule", None) if self._trainer is not None else None
+        datamodule = getattr(self._attached_trainer(), "datamodule", None)
         if self.frame_encoder is None or datamodule is None or not hasattr(datamodule, "frames"):
             return table
         indices = torch.nonzero(self.latents.trained, as_tuple=False).flatten().cpu()
@@ -312,7 +330,8 @@ class VideoINR(pl.LightningModule):
     def _training_latents(self, batch: dict[str, Tensor]) -> Tensor:
         if self.encoder_active:
             latents = self.frame_encoder(batch["frame"])
-            if self._trainer is not None and self.trainer.world_size > 1:
+            trainer = self._attached_trainer()
+            if trainer is not None and trainer.world_size > 1:
                 # DDP expects a gradient for every parameter at every step; the dictionary's is exactly zero
                 # while the encoder serves (so Adam leaves it unchanged) and real after a handoff.
                 latents = latents + 0.0 * self.latents(batch["index"])
@@ -325,12 +344,12 @@ class VideoINR(pl.LightningModule):
         terms = self.loss_fn(prediction, batch["frame"])
         mse = torch.mean((prediction.detach().clamp(0, 1) - batch["frame"]) ** 2)
         loss = terms["loss"]
-        if self.alignment is not None:
-            align_loss, cosine = self._alignment_terms(batch["index"], latents)
+        if self.alignment_objective is not None:
+            align_loss, cosine = self.alignment_objective.terms(batch["index"], latents)
             self.log("train/recon_loss", terms["loss"])
             self.log("train/align_loss", align_loss)
             self.log("train/align_cosine", cosine)
-            loss = loss + (self.alignment.weight or 1.0) * align_loss
+            loss = loss + self.alignment_objective.loss_weight * align_loss
         self.log("train/loss", loss, prog_bar=True)
         self.log("train/psnr", -10 * torch.log10(mse.clamp(min=1e-10)), prog_bar=True)
         for name, value in terms.items():
@@ -341,8 +360,8 @@ class VideoINR(pl.LightningModule):
     def validation_step(self, batch: dict[str, Tensor], batch_idx: int) -> None:
         prediction = self(batch["index"]).clamp(0, 1)
         self.val_metrics.update(prediction, batch["frame"])
-        if self.alignment is not None and self.teacher_features.numel():
-            _, cosine = self._alignment_terms(batch["index"])
+        if self.alignment_objective is not None and self.alignment_objective.is_prepared:
+            _, cosine = self.alignment_objective.terms(batch["index"], self.latents(batch["index"]))
             self.log("val/align_cosine", cosine, batch_size=batch["index"].shape[0])
         if batch_idx == 0:
             self._log_preview("val/preview", prediction, batch["frame"])
@@ -388,12 +407,13 @@ class VideoINR(pl.LightningModule):
     def _training_progress(self, step: int) -> float | None:
         """Share of training done in [0, 1], or None when no end is known."""
         shares = []
-        if self._trainer is not None:
-            planned = float(self.trainer.estimated_stepping_batches)
+        trainer = self._attached_trainer()
+        if trainer is not None:
+            planned = float(trainer.estimated_stepping_batches)
             if math.isfinite(planned) and planned > 0:
                 shares.append(step / planned)
             if self.lr_schedule == "time":
-                timer = next((cb for cb in self.trainer.callbacks if isinstance(cb, Timer)), None)
+                timer = next((cb for cb in trainer.callbacks if isinstance(cb, Timer)), None)
                 if timer is not None:
                     elapsed = timer.time_elapsed("train")
                     total = elapsed + (timer.time_remaining("train") or 0.0)

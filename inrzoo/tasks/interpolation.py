@@ -7,7 +7,9 @@ interpolator returns that frame's latent exactly.
 
 from __future__ import annotations
 
+import warnings
 from abc import abstractmethod
+from typing import TYPE_CHECKING
 
 import torch
 import torch.nn.functional as F
@@ -15,6 +17,9 @@ from torch import Tensor, nn
 
 from inrzoo.tasks.base import TaskHead
 from inrzoo.tasks.registry import register_task
+
+if TYPE_CHECKING:  # the model layer sits above the plugin kinds: its types only
+    from inrzoo.models.latent_dictionary import LatentDictionary
 
 
 class LatentInterpolator(TaskHead):
@@ -32,9 +37,11 @@ class LatentInterpolator(TaskHead):
         -> (B, D); alpha 0 must give ``left``."""
 
     @torch.no_grad()
-    def latents_at(self, model: nn.Module, times: Tensor) -> Tensor:
-        left, right, alpha = model.latents.neighbours(times)
-        weight = model.latents.weight
+    def latents_at(self, latents: LatentDictionary, times: Tensor) -> Tensor:
+        """Latents (B, D) at frame ``times`` (B,) from the trained entries of ``latents``."""
+        latents = _latent_dictionary(latents, "LatentInterpolator.latents_at")
+        left, right, alpha = latents.neighbours(times)
+        weight = latents.weight
         blended = self.blend(weight[left], weight[right], alpha, (right - left).float())
         exact = alpha == 0
         return torch.where(exact[:, None], weight[left], blended)  # a trained frame's own latent, bit for bit
@@ -87,7 +94,7 @@ class TemporalMLPInterpolator(LatentInterpolator):
         self.hidden = hidden
         self.steps = steps
         self.learning_rate = learning_rate
-        self.net: nn.Module | None = None
+        self.net: nn.Sequential | None = None
         self.train_span = 1.0
 
     def _correction(self, left: Tensor, right: Tensor, alpha: Tensor) -> Tensor:
@@ -127,7 +134,24 @@ class TemporalMLPInterpolator(LatentInterpolator):
         return linear + scale * self._correction(left, right, alpha)
 
 
-def fit_interpolator(interpolator: LatentInterpolator, model: nn.Module) -> LatentInterpolator:
-    """Fit on the model's trained latents only."""
-    trained = torch.nonzero(model.latents.trained, as_tuple=False).flatten()
-    return interpolator.fit(model.latents.weight[trained].detach().cpu(), trained.float().cpu())
+def fit_interpolator(interpolator: LatentInterpolator, latents: LatentDictionary) -> LatentInterpolator:
+    """Fit on the trained entries of ``latents`` only."""
+    latents = _latent_dictionary(latents, "fit_interpolator")
+    trained = torch.nonzero(latents.trained, as_tuple=False).flatten()
+    return interpolator.fit(latents.weight[trained].detach().cpu(), trained.float().cpu())
+
+
+def _latent_dictionary(latents: LatentDictionary, caller: str) -> LatentDictionary:
+    """``latents`` itself; given a model (what ``caller`` took before 0.2), the model's dictionary, with a
+    DeprecationWarning (removed in 0.2)."""
+    if hasattr(latents, "neighbours"):
+        return latents
+    dictionary = getattr(latents, "latents", None)
+    if dictionary is None or not hasattr(dictionary, "neighbours"):
+        raise TypeError(f"{caller} takes a LatentDictionary, got {type(latents).__name__}")
+    warnings.warn(
+        f"{caller}(model, ...) is deprecated: pass the model's LatentDictionary (model.latents)",
+        DeprecationWarning,
+        stacklevel=3,
+    )
+    return dictionary

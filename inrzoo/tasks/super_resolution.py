@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 from abc import abstractmethod
+from typing import TYPE_CHECKING
 
 import torch
 import torch.nn.functional as F
-from torch import Tensor, nn
+from torch import Tensor
 
 from inrzoo.backbones.base import INRBackbone
 from inrzoo.errors import InrzooError
 from inrzoo.tasks.base import TaskHead
 from inrzoo.tasks.registry import register_task
+
+if TYPE_CHECKING:  # the model layer sits above the plugin kinds: its types only
+    from inrzoo.models.video_inr import VideoINR
 
 
 class SuperResolutionHead(TaskHead):
@@ -20,7 +24,7 @@ class SuperResolutionHead(TaskHead):
     task = "super-resolution"
 
     @abstractmethod
-    def render(self, model: nn.Module, indices: Tensor, size: tuple[int, int]) -> Tensor:
+    def render(self, model: VideoINR, indices: Tensor, size: tuple[int, int]) -> Tensor:
         """Frames ``indices`` at ``size`` -> (B, 3, H, W) in [0, 1]."""
 
 
@@ -38,7 +42,7 @@ class CoordinateGridSR(SuperResolutionHead):
         return super().incompatibility(other)
 
     @torch.no_grad()
-    def render(self, model: nn.Module, indices: Tensor, size: tuple[int, int]) -> Tensor:
+    def render(self, model: VideoINR, indices: Tensor, size: tuple[int, int]) -> Tensor:
         backbone = model.backbone
         if tuple(backbone.render_size()) != tuple(model.frame_size):
             raise InrzooError(
@@ -46,8 +50,7 @@ class CoordinateGridSR(SuperResolutionHead):
                 "does not span the frame, so finer grids would be misplaced; fit with patch_size dividing the frame"
             )
         latents = model.latents.at_times(indices.float())
-        params = model.hypernet(backbone.modulation_input(latents), backbone.modulated_layers())
-        return backbone.render_at(latents, params, size)
+        return backbone.render_at(latents, model.modulation(latents), size)
 
 
 @register_task("bicubic-upsample")
@@ -55,12 +58,12 @@ class BicubicUpsampleSR(SuperResolutionHead):
     """Decode at the fitted size, then bicubic-upsample: the head for backbones with a fixed output grid."""
 
     @torch.no_grad()
-    def render(self, model: nn.Module, indices: Tensor, size: tuple[int, int]) -> Tensor:
+    def render(self, model: VideoINR, indices: Tensor, size: tuple[int, int]) -> Tensor:
         frames = model.decode_frames(indices).clamp(0, 1)
         if tuple(frames.shape[-2:]) == tuple(size):
             return frames
         return F.interpolate(frames, size=size, mode="bicubic", align_corners=False).clamp(0, 1)
 
 
-def default_sr_head(model: nn.Module) -> SuperResolutionHead:
+def default_sr_head(model: VideoINR) -> SuperResolutionHead:
     return CoordinateGridSR() if model.backbone.is_coordinate_based else BicubicUpsampleSR()

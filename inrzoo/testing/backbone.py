@@ -11,8 +11,9 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from inrzoo.backbones.base import INRBackbone
-from inrzoo.backbones.layers import LayerParams, ModulatedLayer
+from inrzoo.backbones.layers import LayerParams, LayerParamsMap, ModulatedLayer
 from inrzoo.compat import incompatibility
+from inrzoo.errors import InrzooError
 from inrzoo.hypernets.base import HyperHead
 from inrzoo.hypernets.registry import list_hypernets
 from inrzoo.testing.factories import random_latents, random_target, tiny_hypernet
@@ -78,6 +79,15 @@ class BackboneConformance:
         size = (backbone or self.built_backbone()).latent_size
         return random_latents(self.batch_size, size, seed=seed)
 
+    def unmodulated(self, backbone: INRBackbone) -> LayerParamsMap:
+        """No params for any layer: the shared base weights (a lookup of anything but a modulated layer fails)."""
+        return backbone.params_by_layer({})
+
+    def base_params(self, layer: ModulatedLayer) -> LayerParams:
+        """Per-sample params equal to ``layer``'s shared base weight and bias."""
+        bias = layer.bias.expand(self.batch_size, -1) if layer.bias is not None else None
+        return LayerParams(layer.weight.expand(self.batch_size, *layer.weight.shape), bias)
+
     def expected_shape(self, backbone: INRBackbone) -> tuple[int, ...]:
         return (self.batch_size, 3, *backbone.render_size())
 
@@ -128,7 +138,7 @@ class BackboneConformance:
         for side, rendered in zip(odd_size, backbone.render_size(), strict=True):
             assert rendered % multiple == 0, f"render side {rendered} is not a multiple of {multiple}"
             assert side <= rendered < side + multiple, f"side {side} rendered as {rendered}"
-        frames = backbone(self.latents(backbone=backbone), {})
+        frames = backbone(self.latents(backbone=backbone), self.unmodulated(backbone))
         assert tuple(frames.shape) == self.expected_shape(backbone)
 
     def test_has_modulated_layers(self) -> None:
@@ -147,22 +157,17 @@ class BackboneConformance:
 
     def test_forward_shape_and_range(self) -> None:
         backbone = self.built_backbone()
-        frames = backbone(self.latents(), {})
+        frames = backbone(self.latents(), self.unmodulated(backbone))
         self.assert_plausible_frames(frames, backbone)
         assert frames.std() > 1e-6, "a freshly built backbone renders a constant image"
 
     def test_base_valued_params_reproduce_the_unmodulated_output(self) -> None:
         backbone = self.built_backbone()
         latents = self.latents()
-        params = {
-            name: LayerParams(
-                layer.weight.expand(self.batch_size, *layer.weight.shape),
-                layer.bias.expand(self.batch_size, -1) if layer.bias is not None else None,
-            )
-            for name, layer in backbone.modulated_layers().items()
-        }
+        params = backbone.params_by_layer({n: self.base_params(m) for n, m in backbone.modulated_layers().items()})
         with torch.no_grad():
-            torch.testing.assert_close(backbone(latents, params), backbone(latents, {}), atol=self.atol, rtol=0)
+            base = backbone(latents, self.unmodulated(backbone))
+            torch.testing.assert_close(backbone(latents, params), base, atol=self.atol, rtol=0)
 
     def test_params_apply_per_sample(self) -> None:
         # Sample 0 gets the base weights, sample 1 halved ones: only sample 1 may change.
@@ -174,10 +179,45 @@ class BackboneConformance:
             bias = layer.bias.expand(self.batch_size, -1) if layer.bias is not None else None
             params[name] = LayerParams(weight, bias)
         with torch.no_grad():
-            base = backbone(latents, {})
-            modulated = backbone(latents, params)
+            base = backbone(latents, self.unmodulated(backbone))
+            modulated = backbone(latents, backbone.params_by_layer(params))
         torch.testing.assert_close(modulated[0], base[0], atol=self.atol, rtol=0)
         assert not torch.allclose(modulated[1], base[1], atol=self.atol), "per-sample weights were ignored"
+
+    def test_each_modulated_layer_is_applied_on_its_own(self) -> None:
+        """Params for one layer alone (sample 1's weight halved, its bias shifted) change sample 1's frame and
+        leave sample 0's: every layer that ``modulated_layers()`` lists must use the params given for it."""
+        backbone = self.built_backbone()
+        latents = self.latents()
+        with torch.no_grad():
+            base = backbone(latents, self.unmodulated(backbone))
+            for name, layer in backbone.modulated_layers().items():
+                weight = torch.stack([layer.weight, 0.5 * layer.weight] + [layer.weight] * (self.batch_size - 2))
+                shift = torch.zeros(self.batch_size, 1)
+                shift[1] = 0.5
+                bias = layer.bias + shift if layer.bias is not None else None
+                modulated = backbone(latents, backbone.params_by_layer({name: LayerParams(weight, bias)}))
+                torch.testing.assert_close(modulated[0], base[0], atol=self.atol, rtol=0, msg=(
+                    f"params for {name} alone changed another sample's frame"
+                ))  # fmt: skip
+                assert not torch.allclose(modulated[1], base[1], atol=self.atol), (
+                    f"params for {name} alone leave the frame unchanged: the backbone ignores that layer's params"
+                )
+
+    def test_a_key_that_reaches_no_layer_is_an_error(self) -> None:
+        """Params are keyed by the backbone's own modulated layers: a name of none of them, or a layer of another
+        backbone, is an InrzooError (never a silently unmodulated layer), and so is any other key the backbone
+        itself looks up."""
+        backbone = self.built_backbone()
+        layers = backbone.modulated_layers()
+        name, layer = next(iter(layers.items()))
+        with pytest.raises(InrzooError, match="no modulated layer has that name"):
+            backbone.params_by_layer({f"{name}_misspelt": self.base_params(layer)})
+        stranger = self.built_backbone().modulated_layers()[name]
+        with pytest.raises(InrzooError, match="not one of the backbone's modulated layers"):
+            LayerParamsMap({stranger: self.base_params(stranger)}, layers)
+        with torch.no_grad():  # each lookup the forward makes is of one of its modulated layers
+            backbone(self.latents(), self.unmodulated(backbone))
 
     def test_row_scaled_params_match_their_dense_form(self) -> None:
         """FiLM-style params (``out_scale``, no weight) must render as the same weights given densely."""
@@ -190,12 +230,13 @@ class BackboneConformance:
             bias = layer.bias.expand(self.batch_size, -1) if layer.bias is not None else None
             scaled[name] = LayerParams(None, bias, out_scale=scale)
             dense[name] = LayerParams(scaled[name].dense_weight(layer.weight), bias)
+        scaled, dense = backbone.params_by_layer(scaled), backbone.params_by_layer(dense)
         with torch.no_grad():
             torch.testing.assert_close(backbone(latents, scaled), backbone(latents, dense), atol=self.atol, rtol=1e-4)
 
     def test_base_weights_receive_gradients(self) -> None:
         backbone = self.built_backbone()
-        frames = backbone(self.latents(), {})
+        frames = backbone(self.latents(), self.unmodulated(backbone))
         F.mse_loss(frames, random_target(frames.shape)).backward()
         for name, layer in backbone.modulated_layers().items():
             assert layer.weight.grad is not None and layer.weight.grad.abs().sum() > 0, f"no gradient at {name}"
@@ -210,7 +251,8 @@ class BackboneConformance:
         copy.load_state_dict(state)
         latents = self.latents()
         with torch.no_grad():
-            assert torch.equal(copy(latents, {}), original(latents, {})), "a reloaded backbone renders differently"
+            reloaded, expected = copy(latents, self.unmodulated(copy)), original(latents, self.unmodulated(original))
+        assert torch.equal(reloaded, expected), "a reloaded backbone renders differently"
 
     def test_under_hypernet(self, hypernet_name: str) -> None:
         """Works under each registered head: shape, range, and gradients reach latent and base weights."""
@@ -226,7 +268,7 @@ class BackboneConformance:
         assert tuple(head_input.shape) == (latents.shape[0], backbone.modulation_input_size), (
             "modulation_input() must return (B, modulation_input_size)"
         )
-        frames = backbone(latents, head(head_input, layers))
+        frames = backbone(latents, backbone.params_by_layer(head(head_input, layers)))
         self.assert_plausible_frames(frames, backbone)
         F.mse_loss(frames, random_target(frames.shape)).backward()
         assert latents.grad is not None, "no gradient reaches the latent (it is unused)"
@@ -249,6 +291,6 @@ class BackboneConformance:
         m = backbone.size_multiple  # patched backbones render whole patches
         rows, cols = -(-(2 * height + 1) // m) * m, -(-(2 * width) // m) * m
         with torch.no_grad():
-            fine = render_at(self.latents(), {}, (rows, cols))
+            fine = render_at(self.latents(), self.unmodulated(backbone), (rows, cols))
         assert tuple(fine.shape) == (self.batch_size, 3, rows, cols)
         assert torch.isfinite(fine).all()

@@ -96,6 +96,7 @@ class HyperHeadConformance:
         assert head.layer_names == list(layers), "layers=None must modulate every modulated layer"
         params = head(self.latents(), layers)
         assert set(params) == set(layers)
+        backbone.params_by_layer(params)  # every key names one of the backbone's layers
         for name, p in params.items():
             layer = layers[name]
             assert isinstance(p, LayerParams)
@@ -127,14 +128,15 @@ class HyperHeadConformance:
                 base = layers[name].weight
                 change = (p.dense_weight(base) - base).abs().max() / base.abs().max()
                 assert change <= self.init_weight_tolerance, f"{name}: initial weights move {change:.3f} off the base"
-            drift = (backbone(latents, params) - backbone(latents, {})).abs().max()
+            modulated = backbone(latents, backbone.params_by_layer(params))
+            drift = (modulated - backbone(latents, backbone.params_by_layer({}))).abs().max()
         assert drift <= self.init_output_tolerance, f"an untrained head moves the output by {drift:.3f}"
 
     def test_gradient_reaches_latent_and_head(self, backbone_name: str) -> None:
         backbone, head = self.built_pair(backbone_name)
         layers = backbone.modulated_layers()
         latents = self.latents().requires_grad_(True)
-        frames = backbone(latents, head(latents, layers))
+        frames = backbone(latents, backbone.params_by_layer(head(latents, layers)))
         F.mse_loss(frames, random_target(frames.shape)).backward()
         assert latents.grad is not None, "no gradient reaches the latent (it is unused)"
         assert torch.isfinite(latents.grad).all(), "non-finite latent gradient"
