@@ -1,4 +1,4 @@
-"""Deprecated alias: this code moved to ``inrzoo.cli`` (one module per command); removed in 0.2."""
+"""Deprecated alias: this code moved to ``inrzoo.cli`` (one module per command); removed in 0.3."""
 
 import warnings
 

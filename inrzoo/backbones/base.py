@@ -136,12 +136,12 @@ class INRBackbone(Pluggable, nn.Module, ABC):
 
     def keyed_by_layer(self, params: Mapping[ModulatedLayer, LayerParams]) -> Mapping[ModulatedLayer, LayerParams]:
         """``params`` as given; params keyed by layer *name* (what a backbone took before 0.2) keyed by the layers,
-        with a DeprecationWarning (until 0.2), rather than silently reaching no layer."""
+        with a DeprecationWarning (until 0.3), rather than silently reaching no layer."""
         if isinstance(params, LayerParamsMap) or not any(isinstance(key, str) for key in params):
             return params
         warnings.warn(
             f"{type(self).__name__} was given params keyed by layer name: key them by the layers "
-            "(backbone.params_by_layer(params), or VideoINR.modulation(latents)); name keys are removed in 0.2",
+            "(backbone.params_by_layer(params), or VideoINR.modulation(latents)); name keys are removed in 0.3",
             DeprecationWarning,
             stacklevel=3,
         )

@@ -73,7 +73,7 @@ class LayerParamsMap(Mapping[ModulatedLayer, LayerParams]):
     A backbone looks its layers' params up by the layer itself (``params.get(self.head)``; None: the layer runs
     unmodulated). A key that is not one of the backbone's modulated layers is an :class:`InrzooError`, never a
     silently unmodulated layer. Lookup by dotted name (``params.get("head")``, the contract before 0.2) still
-    works until 0.2, with a DeprecationWarning.
+    works until 0.3, with a DeprecationWarning.
 
     Args:
         params: the params, keyed by layer.
@@ -124,7 +124,7 @@ class LayerParamsMap(Mapping[ModulatedLayer, LayerParams]):
                               f"modulated layers are: {_listing(self._layers)}")  # fmt: skip
         warnings.warn(
             f"looking up a layer's params by name ({key!r}) is deprecated: look them up by the layer itself, "
-            "e.g. params.get(self.head) (removed in 0.2)",
+            "e.g. params.get(self.head) (removed in 0.3)",
             DeprecationWarning,
             stacklevel=3,
         )

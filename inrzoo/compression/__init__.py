@@ -27,7 +27,7 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
-    """``compress_run`` and ``decode_frames`` moved to :mod:`inrzoo.runs` (deprecated aliases, removed in 0.2)."""
+    """``compress_run`` and ``decode_frames`` moved to :mod:`inrzoo.runs` (deprecated aliases, removed in 0.3)."""
     if name in {"compress_run", "decode_frames"}:
         from inrzoo import runs
 

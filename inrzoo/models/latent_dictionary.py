@@ -28,7 +28,7 @@ class LatentDictionary(nn.Module):
     @property
     def latents(self) -> LatentDictionary:
         """The dictionary itself: an interpolator written for ``latents_at(model, times)`` (before 0.2) reads
-        ``model.latents`` and now receives the dictionary. Deprecated, removed in 0.2."""
+        ``model.latents`` and now receives the dictionary. Deprecated, removed in 0.3."""
         warnings.warn(
             "LatentInterpolator.latents_at receives the LatentDictionary, not the model: use it directly, "
             "not its .latents",

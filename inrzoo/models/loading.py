@@ -71,7 +71,7 @@ def read_checkpoint(path: str | Path, map_location: str = "cpu") -> tuple[Path, 
 
 
 def __getattr__(name: str) -> Any:
-    """``load_fitted`` and ``FittedModel``: deprecated aliases of :class:`inrzoo.runs.FittedRun` (removed in 0.2)."""
+    """``load_fitted`` and ``FittedModel``: deprecated aliases of :class:`inrzoo.runs.FittedRun` (removed in 0.3)."""
     if name in {"load_fitted", "FittedModel"}:
         from inrzoo.runs import FittedRun
 

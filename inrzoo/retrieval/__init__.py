@@ -27,7 +27,7 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
-    """``build_index`` (it opens runs on disk) moved to :mod:`inrzoo.runs` (deprecated alias, removed in 0.2)."""
+    """``build_index`` (it opens runs on disk) moved to :mod:`inrzoo.runs` (deprecated alias, removed in 0.3)."""
     if name == "build_index":
         from inrzoo.runs import build_index
 

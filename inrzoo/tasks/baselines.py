@@ -1,4 +1,4 @@
-"""Deprecated alias: the task baselines moved to :mod:`inrzoo.baselines.frames`; removed in 0.2."""
+"""Deprecated alias: the task baselines moved to :mod:`inrzoo.baselines.frames`; removed in 0.3."""
 
 import warnings
 

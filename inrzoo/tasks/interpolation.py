@@ -143,7 +143,7 @@ def fit_interpolator(interpolator: LatentInterpolator, latents: LatentDictionary
 
 def _latent_dictionary(latents: LatentDictionary, caller: str) -> LatentDictionary:
     """``latents`` itself; given a model (what ``caller`` took before 0.2), the model's dictionary, with a
-    DeprecationWarning (removed in 0.2)."""
+    DeprecationWarning (removed in 0.3)."""
     if hasattr(latents, "neighbours"):
         return latents
     dictionary = getattr(latents, "latents", None)

@@ -1,4 +1,4 @@
-"""Deprecated alias: opening a fitted run moved to :mod:`inrzoo.runs` (``FittedRun``); removed in 0.2."""
+"""Deprecated alias: opening a fitted run moved to :mod:`inrzoo.runs` (``FittedRun``); removed in 0.3."""
 
 import warnings
 
