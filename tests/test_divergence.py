@@ -69,15 +69,33 @@ def test_restart_rewinds_with_a_lower_learning_rate(shared_clip_path: Path, tmp_
     assert trainer.lr_scheduler_configs[0].scheduler.base_lrs[0] == pytest.approx(2.5e-3)
 
 
-def test_a_psnr_collapse_is_caught() -> None:
-    guard = DivergenceGuard(psnr_drop_db=10.0)
+class _Metrics:
+    """The one trainer attribute the guard's check reads."""
 
-    class Metrics:
-        callback_metrics = {"train/psnr": torch.tensor(30.0)}
+    def __init__(self) -> None:
+        self.callback_metrics: dict[str, torch.Tensor] = {}
 
-    assert guard._problem(Metrics, {"loss": torch.tensor(0.1)}) is None
-    Metrics.callback_metrics = {"train/psnr": torch.tensor(15.0)}
-    assert "collapsed to 15.00 dB from a best of 30.00 dB" in guard._problem(Metrics, {"loss": torch.tensor(0.1)})
+    def step(self, guard: DivergenceGuard, psnr: float) -> str | None:
+        self.callback_metrics = {"train/psnr": torch.tensor(psnr)}
+        return guard._problem(self, {"loss": torch.tensor(0.1)})
+
+
+def test_a_lasting_psnr_collapse_is_caught() -> None:
+    guard, trainer = DivergenceGuard(psnr_drop_db=10.0, window=4), _Metrics()
+    assert all(trainer.step(guard, 30.0) is None for _ in range(6))
+    problems = [trainer.step(guard, 15.0) for _ in range(3)]
+    assert problems[:2] == [None, None], "one or two low steps of four are not yet a collapse"
+    assert "collapsed to 15.00 dB (median of the last 4 steps) from a best of 30.00 dB" in problems[2]
+
+
+def test_a_batch_of_hard_frames_is_not_a_collapse() -> None:
+    # A video whose frames differ in difficulty: easy batches at 30 dB, now and then a hard one at 17.
+    guard, trainer = DivergenceGuard(psnr_drop_db=10.0, window=8), _Metrics()
+    readings = [30.0, 30.5, 17.0, 29.0, 31.0, 30.0, 16.5, 30.0] * 4
+    assert [trainer.step(guard, value) for value in readings] == [None] * len(readings)
+    single_step = DivergenceGuard(psnr_drop_db=10.0, window=1)  # what the guard did before 0.2
+    flagger = _Metrics()
+    assert any(flagger.step(single_step, value) for value in readings), "the test must be able to fail"
 
 
 def test_the_cli_reports_divergence_in_one_line(clip_path: Path, tmp_path: Path, capsys) -> None:  # noqa: ANN001

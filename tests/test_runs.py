@@ -30,7 +30,10 @@ def test_a_run_folder_and_its_checkpoint_open_the_same_run(fitted: SimpleNamespa
     assert by_folder.source_frames("test") is by_folder.datamodule.frames, "the data module is built once"
     reference = load_video_inr(fitted.run)
     assert torch.equal(by_folder.decode(), decode_uint8(reference))
-    assert torch.equal(by_folder.decode([3, 1], batch_size=1), decode_uint8(reference)[[3, 1]])
+    # Another batch size may pick another conv kernel (the quickstart keeps channels_last): at most a
+    # rounding flip of one level, never a different frame.
+    picked = by_folder.decode([3, 1], batch_size=1).int() - decode_uint8(reference)[[3, 1]].int()
+    assert picked.abs().max() <= 1
 
 
 def test_a_bitstream_opens_without_its_source(fitted: SimpleNamespace) -> None:  # noqa: F811

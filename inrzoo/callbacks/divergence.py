@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import copy
 import math
+import statistics
+from collections import deque
 from pathlib import Path
 from typing import Any, Literal
 
@@ -21,9 +23,16 @@ class TrainingDiverged(InrzooError):
 class DivergenceGuard(pl.Callback):
     """Watch every training step; on divergence stop with the last good weights, or rewind.
 
+    A collapse is judged on the median training PSNR of the last ``window`` steps, not on one step: in a
+    video whose frames differ in difficulty (a cut, fast motion) a batch of hard frames can sit 10 dB
+    below an easy one without anything being wrong, while a real collapse lasts.
+
     Args:
-        psnr_drop_db: a collapse is the training PSNR falling this far below its best so far.
-        check_every: steps between snapshots of the (healthy) weights and optimiser state.
+        psnr_drop_db: a collapse is the median training PSNR of the last ``window`` steps falling this far
+            below the best such median so far.
+        window: steps in that median (1: judge every step on its own).
+        check_every: steps between snapshots of the (healthy) weights and optimiser state; a collapse
+            rewinds to a snapshot taken before the steps that showed it.
         action: ``stop`` (write ``last_good.ckpt`` and end with a clear error) or ``restart``
             (rewind to the snapshot with the learning rate scaled by ``lr_factor``).
         lr_factor: learning-rate multiplier of each restart.
@@ -33,6 +42,7 @@ class DivergenceGuard(pl.Callback):
     def __init__(
         self,
         psnr_drop_db: float = 10.0,
+        window: int = 8,
         check_every: int = 10,
         action: Literal["stop", "restart"] = "stop",
         lr_factor: float = 0.5,
@@ -40,20 +50,35 @@ class DivergenceGuard(pl.Callback):
     ) -> None:
         super().__init__()
         self.psnr_drop_db = psnr_drop_db
+        self.window = max(1, window)
         self.check_every = max(1, check_every)
         self.action = action
         self.lr_factor = lr_factor
         self.max_restarts = max_restarts
         self.restarts = 0
         self._best_psnr = -math.inf
-        self._snapshot: dict[str, Any] | None = None
+        self._recent: deque[float] = deque(maxlen=self.window)
+        # Enough snapshots that one always predates the window of steps a collapse is judged on.
+        self._snapshots: deque[dict[str, Any]] = deque(maxlen=-(-self.window // self.check_every) + 2)
+
+    @property
+    def _snapshot(self) -> dict[str, Any] | None:
+        return self._snapshots[-1] if self._snapshots else None
 
     def _take_snapshot(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
-        self._snapshot = {
+        self._snapshots.append({
             "step": trainer.global_step,
             "model": copy.deepcopy(pl_module.state_dict()),
             "optimizers": [copy.deepcopy(o.state_dict()) for o in trainer.optimizers],
-        }
+        })  # fmt: skip
+
+    def _rewind_point(self, step: int, problem: str) -> dict[str, Any] | None:
+        """A NaN is caught at the step it appears: the newest snapshot is good. A collapse shows in the
+        median of the last ``window`` steps: the newest snapshot taken before them."""
+        if "collapsed" not in problem:
+            return self._snapshot
+        before = [s for s in self._snapshots if s["step"] <= step - self.window]
+        return before[-1] if before else (self._snapshots[0] if self._snapshots else None)
 
     def _problem(self, trainer: pl.Trainer, outputs: Any) -> str | None:
         loss = outputs.get("loss") if isinstance(outputs, dict) else outputs
@@ -64,9 +89,15 @@ class DivergenceGuard(pl.Callback):
             value = float(psnr)
             if not math.isfinite(value):
                 return f"the training PSNR became {value}"
-            if value < self._best_psnr - self.psnr_drop_db:
-                return f"the training PSNR collapsed to {value:.2f} dB from a best of {self._best_psnr:.2f} dB"
-            self._best_psnr = max(self._best_psnr, value)
+            self._recent.append(value)
+            median = statistics.median(self._recent)
+            if median < self._best_psnr - self.psnr_drop_db:
+                return (
+                    f"the training PSNR collapsed to {median:.2f} dB (median of the last {len(self._recent)} "
+                    f"steps) from a best of {self._best_psnr:.2f} dB"
+                )
+            if len(self._recent) == self.window:
+                self._best_psnr = max(self._best_psnr, median)
         return None
 
     def on_train_batch_end(
@@ -77,14 +108,19 @@ class DivergenceGuard(pl.Callback):
             if self._snapshot is None or trainer.global_step - self._snapshot["step"] >= self.check_every:
                 self._take_snapshot(trainer, pl_module)
             return
-        if self._snapshot is None:
+        snapshot = self._rewind_point(trainer.global_step, problem)
+        if snapshot is None:
             raise TrainingDiverged(
                 f"training diverged at step {trainer.global_step} ({problem}) before any healthy step; "
                 "lower model.init_args.learning_rate"
             )
-        pl_module.load_state_dict(self._snapshot["model"])
-        for optimizer, state in zip(trainer.optimizers, self._snapshot["optimizers"], strict=True):
+        pl_module.load_state_dict(snapshot["model"])
+        for optimizer, state in zip(trainer.optimizers, snapshot["optimizers"], strict=True):
             optimizer.load_state_dict(state)
+        # Snapshots after the rewind point saw the collapse coming; the window starts afresh.
+        while self._snapshots and self._snapshots[-1]["step"] > snapshot["step"]:
+            self._snapshots.pop()
+        self._recent.clear()
         if self.action == "restart" and self.restarts < self.max_restarts:
             self.restarts += 1
             for optimizer in trainer.optimizers:
@@ -96,7 +132,7 @@ class DivergenceGuard(pl.Callback):
             self._best_psnr = -math.inf
             print(
                 f"inrzoo: training diverged at step {trainer.global_step} ({problem}); rewound to step "
-                f"{self._snapshot['step']} with the learning rate x{self.lr_factor} (restart {self.restarts})"
+                f"{snapshot['step']} with the learning rate x{self.lr_factor} (restart {self.restarts})"
             )
             return
         path = Path(trainer.log_dir or trainer.default_root_dir) / "checkpoints" / "last_good.ckpt"
@@ -110,5 +146,5 @@ class DivergenceGuard(pl.Callback):
         )
         raise TrainingDiverged(
             f"training diverged at step {trainer.global_step} ({problem}); the last good weights (step "
-            f"{self._snapshot['step']}) are in {path}; {hint}"
+            f"{snapshot['step']}) are in {path}; {hint}"
         )
