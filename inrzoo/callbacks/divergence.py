@@ -72,43 +72,53 @@ class DivergenceGuard(pl.Callback):
             "optimizers": [copy.deepcopy(o.state_dict()) for o in trainer.optimizers],
         })  # fmt: skip
 
-    def _rewind_point(self, step: int, problem: str) -> dict[str, Any] | None:
-        """A NaN is caught at the step it appears: the newest snapshot is good. A collapse shows in the
-        median of the last ``window`` steps: the newest snapshot taken before them."""
-        if "collapsed" not in problem:
+    def _rewind_point(self, step: int, lasting: bool) -> dict[str, Any] | None:
+        """A NaN is caught at the step it appears: the newest snapshot is good. A ``lasting`` collapse shows
+        in the median of the last ``window`` steps: the newest snapshot taken before them."""
+        if not lasting:
             return self._snapshot
         before = [s for s in self._snapshots if s["step"] <= step - self.window]
         return before[-1] if before else (self._snapshots[0] if self._snapshots else None)
 
     def _problem(self, trainer: pl.Trainer, outputs: Any) -> str | None:
+        """What is wrong at this step (a non-finite loss or PSNR, or a lasting collapse), or None."""
+        return self._instant_problem(trainer, outputs) or self._collapse(trainer)
+
+    def _instant_problem(self, trainer: pl.Trainer, outputs: Any) -> str | None:
         loss = outputs.get("loss") if isinstance(outputs, dict) else outputs
         if isinstance(loss, torch.Tensor) and not torch.isfinite(loss).all():
             return f"the loss became {float(loss.detach().float().mean())}"
         psnr = trainer.callback_metrics.get("train/psnr")
-        if psnr is not None:
-            value = float(psnr)
-            if not math.isfinite(value):
-                return f"the training PSNR became {value}"
-            self._recent.append(value)
-            median = statistics.median(self._recent)
-            if median < self._best_psnr - self.psnr_drop_db:
-                return (
-                    f"the training PSNR collapsed to {median:.2f} dB (median of the last {len(self._recent)} "
-                    f"steps) from a best of {self._best_psnr:.2f} dB"
-                )
-            if len(self._recent) == self.window:
-                self._best_psnr = max(self._best_psnr, median)
+        if psnr is not None and not math.isfinite(float(psnr)):
+            return f"the training PSNR became {float(psnr)}"
+        return None
+
+    def _collapse(self, trainer: pl.Trainer) -> str | None:
+        psnr = trainer.callback_metrics.get("train/psnr")
+        if psnr is None:
+            return None
+        self._recent.append(float(psnr))
+        median = statistics.median(self._recent)
+        if median < self._best_psnr - self.psnr_drop_db:
+            return (
+                f"the training PSNR collapsed to {median:.2f} dB (median of the last {len(self._recent)} "
+                f"steps) from a best of {self._best_psnr:.2f} dB"
+            )
+        if len(self._recent) == self.window:
+            self._best_psnr = max(self._best_psnr, median)
         return None
 
     def on_train_batch_end(
         self, trainer: pl.Trainer, pl_module: pl.LightningModule, outputs: Any, batch: Any, batch_idx: int
     ) -> None:
-        problem = self._problem(trainer, outputs)
+        problem = self._instant_problem(trainer, outputs)
+        lasting = problem is None
+        problem = problem or self._collapse(trainer)
         if problem is None:
             if self._snapshot is None or trainer.global_step - self._snapshot["step"] >= self.check_every:
                 self._take_snapshot(trainer, pl_module)
             return
-        snapshot = self._rewind_point(trainer.global_step, problem)
+        snapshot = self._rewind_point(trainer.global_step, lasting)
         if snapshot is None:
             raise TrainingDiverged(
                 f"training diverged at step {trainer.global_step} ({problem}) before any healthy step; "
