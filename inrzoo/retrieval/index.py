@@ -17,6 +17,8 @@ from torch import Tensor
 
 from inrzoo.errors import InrzooError
 from inrzoo.retrieval.pooling import Pooling, pool_frames
+from inrzoo.stored_config import check_stored_config
+from inrzoo.teachers import Teacher
 
 INDEX_FORMAT_VERSION = 1
 INDEX_FILES = ("index.json", "embeddings.safetensors")
@@ -123,6 +125,8 @@ class RetrievalIndex:
                 f"index {directory} has format version {meta['format_version']}; this inrzoo reads up to "
                 f"{INDEX_FORMAT_VERSION}: upgrade inrzoo"
             )
+        if meta.get("teacher") is not None:  # rebuilt from the index for text queries: data, not code
+            check_stored_config(meta["teacher"], Teacher, f"retrieval index {directory}", "teacher")
         entries = [VideoEntry(v["name"], v["source"], tensors[f"frames.{i}"]) for i, v in enumerate(meta["videos"])]
         return cls(entries, meta.get("teacher"), pooling or meta.get("pooling", "mean"))
 
