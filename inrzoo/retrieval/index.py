@@ -17,8 +17,6 @@ from torch import Tensor
 
 from inrzoo.errors import InrzooError
 from inrzoo.retrieval.pooling import Pooling, pool_frames
-from inrzoo.stored_config import check_stored_config
-from inrzoo.teachers import Teacher
 
 INDEX_FORMAT_VERSION = 1
 INDEX_FILES = ("index.json", "embeddings.safetensors")
@@ -38,7 +36,8 @@ class RetrievalIndex:
     """Pooled video embeddings plus what is needed to embed a text query into the same space.
 
     ``teacher`` is the teacher's config (``class_path`` + ``init_args``) the latents were aligned
-    to; every video in an index shares it.
+    to; every video in an index shares it. It is stored data: :func:`inrzoo.teachers.from_config.teacher_from_config`
+    rebuilds it only if it names a registered teacher (a query by video never needs it).
     """
 
     entries: list[VideoEntry]
@@ -125,8 +124,6 @@ class RetrievalIndex:
                 f"index {directory} has format version {meta['format_version']}; this inrzoo reads up to "
                 f"{INDEX_FORMAT_VERSION}: upgrade inrzoo"
             )
-        if meta.get("teacher") is not None:  # rebuilt from the index for text queries: data, not code
-            check_stored_config(meta["teacher"], Teacher, f"retrieval index {directory}", "teacher")
         entries = [VideoEntry(v["name"], v["source"], tensors[f"frames.{i}"]) for i, v in enumerate(meta["videos"])]
         return cls(entries, meta.get("teacher"), pooling or meta.get("pooling", "mean"))
 
