@@ -31,6 +31,8 @@ C = TypeVar("C", bound=type)
 _TRUSTED: set[type] = set()
 #: What jsonargparse could read as an import path: dotted identifiers ("pkg.module.Class" or a bare "Class").
 _IMPORT_PATH = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*")
+#: The keys of a class spec that are not arguments (walked on their own).
+_SPEC_KEYS = frozenset({"class_path", "init_args", "dict_kwargs"})
 #: Values of these types never make jsonargparse import anything.
 _PLAIN = (str, bytes, int, float, bool, complex, type(None), os.PathLike, PurePath, enum.Enum)
 
@@ -113,8 +115,8 @@ class _Walker:
             if "class_path" in value or "_class_path" in value:
                 key = "class_path" if "class_path" in value else "_class_path"
                 cls = self.trusted_class(value[key], f"{where}.{key}")
-                init = value.get("init_args") if key == "class_path" else value
-                for part in (init, value.get("dict_kwargs")):
+                # Its arguments: under init_args/dict_kwargs, or beside the class path (Lightning's flat form).
+                for part in (value, value.get("init_args"), value.get("dict_kwargs")):
                     if isinstance(part, dict):
                         self.arguments(part, cls, where)
                 return
@@ -133,7 +135,7 @@ class _Walker:
     def arguments(self, arguments: dict[str, Any], cls: type, where: str) -> None:
         hints = _init_hints(cls)
         for key, item in arguments.items():
-            if key.startswith("_"):  # Lightning's own (_class_path, _instantiator): it checks the instantiator
+            if key.startswith("_") or key in _SPEC_KEYS:  # Lightning checks its _instantiator itself
                 continue
             self.value(item, hints.get(key, Any), f"{where}.{key}")
 

@@ -209,6 +209,8 @@ def test_what_inrzoo_writes_passes(config: dict) -> None:
         ({"backbone": {"class_path": "inrzoo.backbones.registry"}}, "model.backbone.class_path"),  # a module
         ({"loss": {"class_path": "os.system"}}, "model.loss.class_path"),
         ({"alignment": {"teacher": "builtins.eval"}}, "model.alignment.teacher"),
+        ({"alignment": {"class_path": "inrzoo.alignment.Alignment", "teacher": "builtins.eval"}},
+         "model.alignment.teacher"),  # an argument beside its class path
         ({"hypernet": {"class_path": "inrzoo.hypernets.FiLMHyperHead", "dict_kwargs": {"x": {"class_path": "os.X"}}}},
          "model.hypernet.x.class_path"),
         ({"_class_path": "lightning.pytorch.LightningModule"}, "model._class_path"),
