@@ -221,6 +221,7 @@ def _replacing(path: Path, newline: str | None = None) -> Iterator[TextIO]:
     try:
         with handle:
             yield handle
+        os.chmod(handle.name, 0o644)  # a temporary file is private; the table is not
         os.replace(handle.name, path)
     finally:
         if os.path.exists(handle.name):
