@@ -112,9 +112,9 @@ class _Walker:
 
     def value(self, value: object, hint: object, where: str) -> None:
         if isinstance(value, dict):
-            if "class_path" in value or "_class_path" in value:
-                key = "class_path" if "class_path" in value else "_class_path"
-                cls = self.trusted_class(value[key], f"{where}.{key}")
+            keys = [key for key in ("class_path", "_class_path") if key in value]
+            if keys:
+                cls = [self.trusted_class(value[key], f"{where}.{key}") for key in keys][0]
                 # Its arguments: under init_args/dict_kwargs, or beside the class path (Lightning's flat form).
                 for part in (value, value.get("init_args"), value.get("dict_kwargs")):
                     if isinstance(part, dict):
@@ -137,7 +137,7 @@ class _Walker:
         for key, item in arguments.items():
             if key.startswith("_") or key in _SPEC_KEYS:  # Lightning checks its _instantiator itself
                 continue
-            self.value(item, hints.get(key, Any), f"{where}.{key}")
+            self.value(item, hints.get(key, Any) if hints is not None else object, f"{where}.{key}")
 
     def concrete_class(self, hint: object) -> type | None:
         """The one trusted class a hint allows (``Alignment | None`` -> Alignment), else None."""
@@ -183,10 +183,13 @@ def _accepts_class(hint: object) -> bool:
     return True  # a TypeVar, an unresolved forward reference, ...: assume the worst
 
 
-def _init_hints(cls: type) -> dict[str, object]:
-    """The constructor's parameter hints; one that cannot be resolved counts as accepting a class."""
+def _init_hints(cls: type) -> dict[str, object] | None:
+    """The constructor's parameter hints; one that cannot be resolved counts as accepting a class
+    (None: the constructor cannot be inspected, so every argument does)."""
     try:
         return typing.get_type_hints(cls.__init__)
     except Exception:  # a forward reference to a name the module imports only for type checking
-        parameters = inspect.signature(cls.__init__).parameters
-        return {name: object for name in parameters}
+        try:
+            return {name: object for name in inspect.signature(cls.__init__).parameters}
+        except (TypeError, ValueError):
+            return None
