@@ -145,6 +145,16 @@ def test_a_crafted_bitstream_is_refused_before_import(
     assert_not_imported(trap)
 
 
+def test_a_bitstream_built_in_memory_is_checked_when_decoded(saved: SimpleNamespace, trap: SimpleNamespace) -> None:
+    from inrzoo.compression import decode_model
+
+    stream = Bitstream.read(saved.inrz)
+    stream.header["model"]["hypernet"] = trap.class_path  # never through from_bytes
+    with pytest.raises(UntrustedConfigError, match="model.hypernet"):
+        decode_model(stream)
+    assert_not_imported(trap)
+
+
 @pytest.mark.parametrize("target", ["module", "popen"])
 def test_a_crafted_index_is_refused_before_import(
     saved: SimpleNamespace, trap: SimpleNamespace, tmp_path: Path, target: str, capsys: pytest.CaptureFixture[str]
