@@ -5,9 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from inrzoo.stored_config import trust_stored_class
 from inrzoo.teachers.base import Teacher
 
 
+@trust_stored_class
 @dataclass
 class Alignment:
     """Align each frame's latent with a frozen teacher's feature of that frame.

@@ -49,16 +49,25 @@ def _build_cli_class():  # noqa: ANN202 - Lightning's CLI is imported lazily (it
                 self._resume_from_newest_checkpoint()
             if rank_zero_only.rank != 0:
                 return
+            self._claim_run_folder()
+
+        def _claim_run_folder(self) -> None:
+            """Take a fresh version (or refuse a taken folder) atomically: another fit may be starting now."""
+            from inrzoo.runs.folder import claim_run_folder, next_free_version
+
+            logger = self.trainer.logger
+            root = getattr(logger, "root_dir", None)
+            if logger is not None and getattr(logger, "_version", 0) is None and root and "://" not in str(root):
+                logger._version = next_free_version(root)  # what the logger would list its way to, but atomic
             run_dir = self.trainer.log_dir
-            if run_dir and (Path(run_dir) / "config.yaml").exists():
-                fix = (
-                    "leave trainer.logger's version unset for a new folder, or pick another name/version"
-                    if self.trainer.logger is not None
-                    else "set --trainer.default_root_dir to a new folder"
-                )
-                raise InrzooError(
-                    f"run folder {run_dir} already holds a run (config.yaml); nothing was overwritten: {fix}"
-                )
+            if not run_dir or "://" in str(run_dir):
+                return  # a remote logger: its store keeps the versions
+            fix = (
+                "leave trainer.logger's version unset for a new folder, or pick another name/version"
+                if logger is not None
+                else "set --trainer.default_root_dir to a new folder"
+            )
+            claim_run_folder(run_dir, fix)
 
         def _resume_from_newest_checkpoint(self) -> None:
             """``--resume``: continue from the newest readable last.ckpt of this config's earlier runs."""

@@ -49,7 +49,9 @@ def main(argv: Sequence[str]) -> int:
         out = claim_output(args.out) if args.out else None  # refuse before the work
         if args.eval == "msrvtt":
             queries = load_msrvtt_queries(args.captions)
-            metrics = evaluate_text_to_video(index, teacher_from_config(index.teacher), queries)
+            metrics = evaluate_text_to_video(
+                index, teacher_from_config(index.teacher, f"retrieval index {args.index}"), queries
+            )
         else:
             metrics = _video_to_video(index, args.queries)
         print(" ".join(f"{k}={v:.1f}" if isinstance(v, float) else f"{k}={v}" for k, v in metrics.items()))
@@ -61,7 +63,7 @@ def main(argv: Sequence[str]) -> int:
         return 0
 
     if args.text is not None:
-        query = teacher_from_config(index.teacher).encode_text([args.text])[0].cpu()
+        query = teacher_from_config(index.teacher, f"retrieval index {args.index}").encode_text([args.text])[0].cpu()
     else:
         from inrzoo.runs import FittedRun
 

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from inrzoo.errors import InrzooError
+from inrzoo.stored_config import check_stored_config
 
 MAGIC = b"INRZ"
 FORMAT_VERSION = 1
@@ -29,6 +30,15 @@ _CRC = struct.Struct("<I")
 
 class BitstreamError(InrzooError):
     """A file that is not a readable inrzoo bitstream (foreign, truncated, corrupted, too new)."""
+
+
+def check_model_config(header: object, source: str) -> None:
+    """Refuse a header whose model config names an unregistered class, before anything imports it."""
+    from inrzoo.models.video_inr import VideoINR  # registers the built-in plugins the config may name
+
+    model = header.get("model") if isinstance(header, dict) else None
+    if model is not None:  # none at all fails later, as a bitstream without a model
+        check_stored_config(model, VideoINR, f"bitstream {source}", "model")
 
 
 @dataclass
@@ -63,6 +73,7 @@ class Bitstream:
             header = json.loads(zlib.decompress(data[start : start + header_length]))
         except (zlib.error, ValueError) as err:
             raise BitstreamError(f"{source} has an unreadable header ({err}); re-create it") from err
+        check_model_config(header, source)
         return cls(header, data[start + header_length : -_CRC.size])
 
     def write(self, path: str | Path) -> int:

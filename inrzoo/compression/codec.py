@@ -11,7 +11,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from inrzoo.compression.bitstream import Bitstream, BitstreamError
+from inrzoo.compression.bitstream import Bitstream, BitstreamError, check_model_config
 from inrzoo.compression.entropy import CodedSymbols, decode_symbols, encode_symbols
 from inrzoo.compression.quantize import QuantizedTensor, best_quantization, prune_smallest
 from inrzoo.errors import InrzooError
@@ -177,6 +177,7 @@ def decode_model(stream: Bitstream) -> VideoINR:
     from inrzoo.models.loading import public_config
     from inrzoo.models.video_inr import VideoINR
 
+    check_model_config(stream.header, "in memory")
     config = public_config(stream.header["model"]) or {}
     try:
         model = instantiate_module(VideoINR, config)

@@ -3,6 +3,9 @@ interrupted ones from their last checkpoint, with one results table at the end.
 
 Each video is an ordinary ``inrzoo fit`` in its own process (a crash or a kill costs one video,
 not the corpus) writing under ``OUT/<name>/version_N``; ``OUT/<name>/done.json`` marks it finished.
+A per-video lock (:mod:`inrzoo.fleet.lock`) lets several ``fit-many`` processes share one ``--out``:
+a video another process is fitting is left to it until the rest are done, then waited for (and
+skipped once it is finished).
 """
 
 from __future__ import annotations
@@ -12,13 +15,18 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TextIO
 
 import torch
 
+from inrzoo.fleet.lock import VideoLock, lock_video
 from inrzoo.fleet.manifest import ManifestEntry, read_manifest
 
 
@@ -26,7 +34,7 @@ from inrzoo.fleet.manifest import ManifestEntry, read_manifest
 class VideoOutcome:
     name: str
     video: str
-    status: str  # done | skipped (already done) | failed
+    status: str  # done | skipped (already done) | failed | busy (another process is fitting it; not final)
     run_dir: str | None = None
     resumed_from: str | None = None
     psnr: float | None = None
@@ -69,12 +77,32 @@ def fit_command(entry: ManifestEntry, config: str, out: Path, extra: list[str], 
     return command
 
 
-def run_one(entry: ManifestEntry, config: str, out: Path, extra: list[str], env: dict[str, str]) -> VideoOutcome:
+def run_one(
+    entry: ManifestEntry, config: str, out: Path, extra: list[str], env: dict[str, str], wait: bool = True
+) -> VideoOutcome:
+    """Fit one video unless it is done; ``wait``: for another process that is fitting it (else "busy")."""
     video_dir = out / entry.name
     done = video_dir / "done.json"
     if done.is_file():
-        return VideoOutcome(**{**json.loads(done.read_text()), "status": "skipped"})
-    video_dir.mkdir(parents=True, exist_ok=True)
+        return _skipped(done)
+    lock = lock_video(video_dir, wait)
+    if lock is None:
+        return VideoOutcome(entry.name, entry.video, "busy")
+    with lock:
+        if done.is_file():  # finished by the process we waited for
+            return _skipped(done)
+        return _fit(entry, config, out, extra, env, lock)
+
+
+def _skipped(done: Path) -> VideoOutcome:
+    return VideoOutcome(**{**json.loads(done.read_text()), "status": "skipped"})
+
+
+def _fit(
+    entry: ManifestEntry, config: str, out: Path, extra: list[str], env: dict[str, str], lock: VideoLock
+) -> VideoOutcome:
+    video_dir = out / entry.name
+    done = video_dir / "done.json"
     resume = latest_checkpoint(video_dir)
     before = set(video_dir.glob("version_*"))
     start = time.perf_counter()
@@ -82,7 +110,11 @@ def run_one(entry: ManifestEntry, config: str, out: Path, extra: list[str], env:
         log.write(f"\n=== {time.strftime('%Y-%m-%d %H:%M:%S')} {'resume from ' + str(resume) if resume else 'start'}\n")
         log.flush()
         done_process = subprocess.run(
-            fit_command(entry, config, out, extra, resume), stdout=log, stderr=subprocess.STDOUT, env=env
+            fit_command(entry, config, out, extra, resume),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=env,
+            pass_fds=(lock.fd,),  # the fit holds the lock too, should this process be killed
         )
     seconds = time.perf_counter() - start
     new_runs = sorted(set(video_dir.glob("version_*")) - before)
@@ -140,12 +172,15 @@ def fit_many(
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     gpus = gpus or []
+    envs = [worker_env(i % parallel, parallel, gpus) for i in range(len(entries))]
     with ThreadPoolExecutor(max_workers=parallel) as pool:
-        futures = [
-            pool.submit(run_one, e, config, out, extra, worker_env(i % parallel, parallel, gpus))
-            for i, e in enumerate(entries)
-        ]
-        outcomes = [f.result() for f in futures]
+        # First the videos nobody else is fitting; then wait for those another process holds.
+        first = [pool.submit(run_one, e, config, out, extra, env, False) for e, env in zip(entries, envs, strict=True)]
+        outcomes = [f.result() for f in first]
+        again = {i: pool.submit(run_one, entries[i], config, out, extra, envs[i]) for i, o in enumerate(outcomes)
+                 if o.status == "busy"}  # fmt: skip
+        for i, future in again.items():
+            outcomes[i] = future.result()
     write_table(outcomes, out)
     return outcomes
 
@@ -153,7 +188,8 @@ def fit_many(
 def write_table(outcomes: list[VideoOutcome], out: Path) -> None:
     """``results.csv`` and ``results.md``, rewritten from every video's state (finished or not)."""
     fields = list(asdict(outcomes[0]))
-    with (out / "results.csv").open("w", newline="") as handle:
+    # Written aside and renamed: another fit-many on this --out may be reading or writing them too.
+    with _replacing(out / "results.csv", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=fields)
         writer.writeheader()
         for outcome in outcomes:
@@ -174,4 +210,19 @@ def write_table(outcomes: list[VideoOutcome], out: Path) -> None:
             o.run_dir or (o.error or ""),
         ]
         lines.append("| " + " | ".join(cells) + " |")
-    (out / "results.md").write_text("\n".join(lines) + "\n")
+    with _replacing(out / "results.md") as handle:
+        handle.write("\n".join(lines) + "\n")
+
+
+@contextmanager
+def _replacing(path: Path, newline: str | None = None) -> Iterator[TextIO]:
+    """A file to write that replaces ``path`` in one step when it is complete (never a torn table)."""
+    handle = tempfile.NamedTemporaryFile("w", dir=path.parent, prefix=f".{path.name}.", delete=False, newline=newline)
+    try:
+        with handle:
+            yield handle
+        os.chmod(handle.name, 0o644)  # a temporary file is private; the table is not
+        os.replace(handle.name, path)
+    finally:
+        if os.path.exists(handle.name):
+            os.unlink(handle.name)

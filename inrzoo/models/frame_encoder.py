@@ -18,6 +18,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from inrzoo.errors import InrzooError
+from inrzoo.stored_config import trust_stored_class
 
 
 def downsampling_factors(total: int) -> list[int]:
@@ -32,6 +33,7 @@ def downsampling_factors(total: int) -> list[int]:
     return factors
 
 
+@trust_stored_class  # quickstart.yaml names it, so checkpoints and bitstreams store it
 class FrameEncoder(nn.Module):
     """Frames (B, 3, H, W) in [0, 1] -> flat latents (B, latent_size).
 

@@ -9,12 +9,14 @@ from __future__ import annotations
 import io
 import warnings
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import torch
+from lightning.pytorch.core.saving import CHECKPOINT_PAST_HPARAMS_KEYS
 
 from inrzoo.errors import InrzooError
 from inrzoo.models.video_inr import VideoINR
+from inrzoo.stored_config import check_stored_config
 
 
 def find_checkpoint(path: str | Path) -> Path:
@@ -35,9 +37,28 @@ def public_config(config: dict[str, Any] | None) -> dict[str, Any] | None:
     return {k: v for k, v in config.items() if not k.startswith("_")} if config else None
 
 
-def _model_from(source: Path | IO[bytes], checkpoint: Path, map_location: str) -> VideoINR:
+def _read(checkpoint: Path) -> tuple[bytes, dict[str, Any]]:
+    """The file's bytes and its contents (``weights_only=True``: a checkpoint can never run code on load)."""
+    raw = checkpoint.read_bytes()
     try:
-        model = VideoINR.load_from_checkpoint(source, map_location=map_location, weights_only=True)
+        saved = torch.load(io.BytesIO(raw), map_location="cpu", weights_only=True)
+    except Exception as err:
+        raise InrzooError(
+            f"cannot load {checkpoint} as an inrzoo model ({type(err).__name__}: {str(err).splitlines()[0][:200]}); "
+            "give a checkpoint written by `inrzoo fit`"
+        ) from err
+    if not isinstance(saved, dict):
+        raise InrzooError(f"{checkpoint} is not an inrzoo checkpoint; give a checkpoint written by `inrzoo fit`")
+    # Lightning builds the model from these (the old keys too): check them before it imports what they name.
+    for key in (*CHECKPOINT_PAST_HPARAMS_KEYS, VideoINR.CHECKPOINT_HYPER_PARAMS_KEY):
+        if saved.get(key) is not None:
+            check_stored_config(saved[key], VideoINR, f"checkpoint {checkpoint}", key)
+    return raw, saved
+
+
+def _model_from(raw: bytes, checkpoint: Path, map_location: str) -> VideoINR:
+    try:
+        model = VideoINR.load_from_checkpoint(io.BytesIO(raw), map_location=map_location, weights_only=True)
     except InrzooError:
         raise
     except Exception as err:
@@ -54,20 +75,18 @@ def _model_from(source: Path | IO[bytes], checkpoint: Path, map_location: str) -
 def load_video_inr(path: str | Path, map_location: str = "cpu") -> VideoINR:
     """The model of a run made with ``inrzoo fit`` (its config travels inside the checkpoint).
 
-    Loaded with ``weights_only=True``: a checkpoint can never run code on load.
+    Loaded with ``weights_only=True``: a checkpoint can never run code on load; and its config may name
+    only registered plugin classes (checked before anything it names is imported).
     """
-    checkpoint = find_checkpoint(path)
-    return _model_from(checkpoint, checkpoint, map_location)
+    return read_checkpoint(path, map_location)[1]
 
 
 def read_checkpoint(path: str | Path, map_location: str = "cpu") -> tuple[Path, VideoINR, dict[str, Any]]:
     """The checkpoint file, its model and everything saved with it (``hyper_parameters``,
     ``datamodule_hyper_parameters``, ...), from one read of the file (``weights_only=True``)."""
     checkpoint = find_checkpoint(path)
-    raw = checkpoint.read_bytes()
-    model = _model_from(io.BytesIO(raw), checkpoint, map_location)
-    saved = torch.load(io.BytesIO(raw), map_location="cpu", weights_only=True)  # it loaded, so this parses
-    return checkpoint, model, saved
+    raw, saved = _read(checkpoint)
+    return checkpoint, _model_from(raw, checkpoint, map_location), saved
 
 
 def __getattr__(name: str) -> Any:

@@ -9,8 +9,10 @@ from torch import Tensor
 from torchmetrics.functional.image import structural_similarity_index_measure
 
 from inrzoo.errors import InrzooError
+from inrzoo.stored_config import trust_stored_class
 
 
+@trust_stored_class
 @dataclass
 class ReconstructionLoss:
     """Weights of each term; the loss is ``l1 * L1 + l2 * MSE + ssim * (1 - SSIM)``.

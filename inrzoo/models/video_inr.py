@@ -22,6 +22,7 @@ from inrzoo.models.frame_encoder import FrameEncoder
 from inrzoo.models.latent_dictionary import LatentDictionary
 from inrzoo.models.losses import ReconstructionLoss
 from inrzoo.models.metrics import frame_metrics
+from inrzoo.stored_config import trust_stored_class
 from inrzoo.tasks.interpolation import LatentInterpolator, fit_interpolator
 from inrzoo.teachers.base import Teacher
 
@@ -41,6 +42,7 @@ def is_config_data(value: object) -> bool:
     return isinstance(value, dict) and all(isinstance(k, str) and is_config_data(v) for k, v in value.items())
 
 
+@trust_stored_class  # the model class a checkpoint's or bitstream's config names
 class VideoINR(pl.LightningModule):
     """A video as per-frame latents decoded by hypernetwork-modulated INR weights.
 

@@ -36,7 +36,8 @@ class RetrievalIndex:
     """Pooled video embeddings plus what is needed to embed a text query into the same space.
 
     ``teacher`` is the teacher's config (``class_path`` + ``init_args``) the latents were aligned
-    to; every video in an index shares it.
+    to; every video in an index shares it. It is stored data: :func:`inrzoo.teachers.from_config.teacher_from_config`
+    rebuilds it only if it names a registered teacher (a query by video never needs it).
     """
 
     entries: list[VideoEntry]

@@ -5,13 +5,18 @@ from __future__ import annotations
 from typing import Any
 
 from inrzoo.errors import InrzooError
+from inrzoo.stored_config import check_stored_config
 from inrzoo.teachers.base import Teacher
 
 
-def teacher_from_config(config: dict[str, Any] | None) -> Teacher:
-    """``{"class_path": ..., "init_args": {...}}`` -> a Teacher, through jsonargparse (as the CLI does)."""
+def teacher_from_config(config: dict[str, Any] | None, source: str = "the index") -> Teacher:
+    """``{"class_path": ..., "init_args": {...}}`` -> a Teacher, through jsonargparse (as the CLI does).
+
+    The config is stored data: it may name only a registered teacher (checked before any import).
+    """
     if not config:
         raise InrzooError("this index stores no teacher config, so text cannot be embedded; query with --video")
+    check_stored_config(config, Teacher, source, "teacher")
     from jsonargparse import ArgumentParser
 
     parser = ArgumentParser(exit_on_error=False)
