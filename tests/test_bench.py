@@ -98,7 +98,7 @@ def test_several_budgets_give_a_curve(shared_clip_path: Path, tmp_path: Path) ->
         (["--backbones", "no-such*"], "known backbones: "),
         (["--hypernets", ""], "--hypernets is empty"),
         (["--codecs", "x266"], "choose from x264, x265, av1"),
-        (["--budgets", "100k"], "--budgets must be positive"),
+        (["--budgets", "100k"], "--budgets: got '100k', expected parameter counts"),
         (["--tier", "gpu"], "config key tier"),
         (["--no_such_option", "1"], "inrzoo bench --help"),
     ],

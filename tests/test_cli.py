@@ -357,7 +357,11 @@ BAD_INPUTS = {
         lambda tmp, bad: ["--model.init_args.hypernet.init_args.layers=[nothing*]"],
         "match no backbone layer",
     ),
-    "negative-loss-weight": (None, lambda tmp, bad: ["--model.init_args.loss.l2=-1"], "loss weights must be >= 0"),
+    "negative-loss-weight": (
+        None,
+        lambda tmp, bad: ["--model.init_args.loss.l2=-1"],
+        "config key model.init_args.loss.l2: got -1.0",
+    ),
 }
 
 

@@ -137,7 +137,7 @@ def test_the_encoder_maps_frames_onto_the_latent(spatial: bool) -> None:
 def test_the_encoder_refuses_a_grid_that_does_not_divide_the_frame() -> None:
     with pytest.raises(InrzooError, match="cannot map 40x60 frames onto a 3x3 latent grid"):
         FrameEncoder().build((4, 3, 3), (40, 60))
-    with pytest.raises(InrzooError, match="handoff must be in"):
+    with pytest.raises(InrzooError, match="FrameEncoder handoff: got 0.0, expected a finite number in \\(0, 1\\]"):
         FrameEncoder(handoff=0.0)
 
 
