@@ -145,11 +145,11 @@ def resolve(options: BenchOptions) -> ResolvedSettings:
         fit_steps = None
     if fit_seconds is None and fit_steps is None:
         raise InrzooError("give --fit_seconds or --fit_steps: each combination needs a training budget")
+    budgets = parse_budgets(options.budgets) if options.budgets else tier.budgets
     codecs = tuple(c for c in split_patterns(options.codecs) if c != "none")
     unknown = [c for c in codecs if c not in CODECS]
     if unknown:
         raise InrzooError(f"unknown codec {unknown[0]!r} in --codecs; choose from {', '.join(CODECS)} or 'none'")
-    budgets = parse_budgets(options.budgets) if options.budgets else tier.budgets
     return ResolvedSettings(
         video=options.video or tier.video,
         resize=tuple(options.resize) if options.resize is not None else tier.resize,

@@ -72,6 +72,12 @@ def _wrong_form(details: list[str], subtypes: str | None, given: str | None) -> 
     choices = next((m.group(1) for d in details if (m := re.match(r"Expected a typing\.Literal\[(.*)\]", d))), None)
     if choices is not None:
         return got if got is not None else "?", f"one of {choices}"
+    length = next((m.group(1) for d in details if (m := re.match(r"Expected a tuple with (\d+) elements", d))), None)
+    if length is not None:
+        return (
+            got if got is not None else "?",
+            f"a list of {length} items such as [{','.join(map(str, range(3, 3 + int(length))))}]",
+        )
     expected = [m.group(1) for d in details if (m := re.match(r"Expected a (<class '[^']+'>)", d))]
     if not expected:
         return None
@@ -127,6 +133,9 @@ def condense_parser_error(message: str, argv: Sequence[str] = (), help_command: 
         full_key = _arg_naming(option.group(1), argv) if option else None
         if full_key:
             return f"config key {full_key} does not exist (run `{help_command}` to see the keys that exist)"
+        missing = re.match(r"argument (\S+?)(?:/\S+)?: expected one argument", first)
+        if missing:  # argparse takes a value such as -1e300 for another option
+            return f"{missing.group(1)} needs a value (write {missing.group(1)}=VALUE when the value starts with -)"
         return f"{first} (run `{help_command}` to see the keys that exist)"
     dotted = ".".join(keys)
     preferred = [d for d in details if "not accepted" in d or "import path" in d or "not found" in d]
