@@ -371,7 +371,7 @@ BAD_INPUTS = {
     "negative-learning-rate": (
         None,
         lambda tmp, bad: ["--model.init_args.learning_rate=-1"],
-        "config key model.init_args.learning_rate: got -1.0, expected a finite number in (0, 10]",
+        "config key model.init_args.learning_rate: got -1.0, expected a finite number in (0, 1,000,000]",
     ),
     "nan-learning-rate": (
         None,

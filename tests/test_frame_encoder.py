@@ -69,7 +69,7 @@ def test_a_pooled_modulation_input_keeps_the_head_size_whatever_the_grid() -> No
 
 
 def test_the_modulation_grid_must_be_two_positive_sizes() -> None:
-    with pytest.raises(InrzooError, match="modulation_grid must be two positive sizes"):
+    with pytest.raises(InrzooError, match=r"HNeRVBackbone modulation_grid: got \[0, 2\], expected a non-empty list"):
         HNeRVBackbone(channels=(8, 8), strides=(5, 2), modulation_grid=(0, 2))
     with pytest.raises(InrzooError, match="modulation_grid must be two positive sizes"):
         HiNeRVBackbone(channels=(8, 8), strides=(5, 2), modulation_grid=(2,))

@@ -42,7 +42,7 @@ from inrzoo.data import VideoDataModule
 from inrzoo.errors import InrzooError
 from inrzoo.hypernets import FiLMHyperHead, FullWeightHyperHead, LowRankGateHyperHead
 from inrzoo.models import FrameEncoder, LatentDictionary, ReconstructionLoss, VideoINR
-from inrzoo.options import OptionError, Range, integers, numbers, option_ranges
+from inrzoo.options import LEARNING_RATE, OptionError, Range, integers, numbers, option_ranges
 from inrzoo.registry import all_registries
 from inrzoo.tasks.interpolation import TemporalMLPInterpolator
 from inrzoo.teachers import FeatureFileTeacher
@@ -349,7 +349,7 @@ COMMAND_OPTIONS = (
     [(_bench, key, allowed) for key, allowed in option_ranges(BenchOptions).items()]
     + [(_bench, "budgets", integers(1, 10**9))]
     + [(_compress, key, allowed) for key, allowed in option_ranges(CompressionSettings).items()]
-    + [(_compress, "qat_epochs", integers(0, 100_000)), (_compress, "qat_lr", numbers(0, 10, low_open=True))]
+    + [(_compress, "qat_epochs", integers(0, 100_000)), (_compress, "qat_lr", LEARNING_RATE.optional())]
     + [(_fit_many, "parallel", integers(1, 1024))]
 )
 
