@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from inrzoo.alignment import Alignment
@@ -239,6 +239,7 @@ def assert_fit_starts_or_one_error(
         work = Path(folder)
         code, err = run_cli([*fit_args(family, config, work), f"--{key}={text}"], work)
         assert "Traceback" not in err, err
+        event("the fit started" if code == 0 else "refused")  # pytest --hypothesis-show-statistics
         if code == 0:
             return
         errors = [line for line in err.splitlines() if line.startswith("inrzoo: error:")]
