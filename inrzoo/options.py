@@ -10,6 +10,7 @@ learning rate).
 from __future__ import annotations
 
 import math
+import numbers as abstract_numbers
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
@@ -56,9 +57,10 @@ class Range:
         return replace(self, each=True)
 
     def _number_allowed(self, value: object) -> bool:
-        if isinstance(value, bool) or not isinstance(value, int | float):
+        # The abstract types, so numpy's and torch's scalars count too; a bool is a switch, not a number.
+        if isinstance(value, bool) or not isinstance(value, abstract_numbers.Real) or type(value).__name__ == "bool_":
             return False
-        if self.integer and not isinstance(value, int):
+        if self.integer and not isinstance(value, abstract_numbers.Integral):
             return False
         if not math.isfinite(value):
             return False

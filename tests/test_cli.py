@@ -383,6 +383,11 @@ BAD_INPUTS = {
         lambda tmp, bad: ["--model.init_args.hypernet.init_args.hidden=abc"],
         "config key model.init_args.hypernet.init_args.hidden: got 'abc', expected an integer",
     ),
+    "list-without-brackets": (
+        None,
+        lambda tmp, bad: ["--data.init_args.resize=40,60"],
+        "config key data.init_args.resize: got '40,60', expected a list of 2 integers such as [40,60] or null",
+    ),
     "negative-loss-weight": (
         None,
         lambda tmp, bad: ["--model.init_args.loss.l2=-1"],

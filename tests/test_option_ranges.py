@@ -415,7 +415,8 @@ def test_python_users_get_the_same_check() -> None:
 @pytest.mark.parametrize(
     ("allowed", "inside", "outside", "words"),
     [
-        (integers(1, 8), [1, 8], [0, 9, 1.0, True, "1", None, math.nan], "an integer from 1 to 8"),
+        (integers(1, 8), [1, 8, np.int64(3)], [0, 9, 1.0, True, np.bool_(True), "1", None, math.nan, np.float32(2)],
+         "an integer from 1 to 8"),
         (numbers(0, 1, low_open=True), [1e-9, 1, 1.0], [0, -1, math.nan, math.inf, 2], "a finite number in (0, 1]"),
         (numbers(0), [0, 1e300], [-1e-9, math.inf], "a finite number >= 0"),
         (integers(1, 4).per_item().optional(), [None, [1, 4], (2,)], [[], [0], 3, [1.5]],

@@ -83,8 +83,10 @@ def _wrong_form(details: list[str], subtypes: str | None, given: str | None) -> 
         return None
     if subtypes:  # a Union (``tuple[int, int] | None``): every form it takes
         expected = [s for s in re.split(r",\s*(?![^\[]*\])", subtypes.strip()[1:-1]) if s.strip()]
-    forms = list(dict.fromkeys(_form(e) for e in expected))
-    return got if got is not None else "?", " or ".join(forms)
+    forms = " or ".join(dict.fromkeys(_form(e) for e in expected))
+    if got is not None and _NUMBER_LIST.fullmatch(got):  # "320,640": the fix is the same numbers in brackets
+        forms = forms.replace("such as [3,4]", f"such as [{got.replace(' ', '')}]")
+    return got if got is not None else "?", forms
 
 
 def bracket_number_lists(argv: Sequence[str], options: Sequence[str]) -> list[str]:
