@@ -13,6 +13,7 @@ import inspect
 import io
 import math
 import os
+import sys
 import tempfile
 import typing
 from collections.abc import Sequence
@@ -427,3 +428,19 @@ def test_ranges_accept_and_refuse(allowed: Range, inside: list, outside: list, w
     assert all(allowed.allows(v) for v in inside)
     assert not any(allowed.allows(v) for v in outside)
     assert allowed.describe() == words
+
+
+def test_a_callback_in_the_trainer_list_is_checked_too() -> None:
+    guard = {"class_path": f"{DivergenceGuard.__module__}.DivergenceGuard", "init_args": {"window": 0}}
+    with pytest.raises(OptionError) as refused:
+        check_config_ranges({"trainer": {"callbacks": [{"class_path": "x.Y"}, guard]}}, {})
+    assert refused.value.key == "config key trainer.callbacks[1].init_args.window"
+
+
+def test_the_config_check_imports_nothing_a_config_names(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Only classes the parser already loaded are looked at: naming a module never runs it."""
+    (tmp_path / "side_effect_module.py").write_text("raise RuntimeError('imported')\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    config = {"model": {"class_path": "side_effect_module.Model", "init_args": {"latent_dim": -1}}}
+    check_config_ranges(config, {})
+    assert "side_effect_module" not in sys.modules
