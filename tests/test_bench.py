@@ -98,7 +98,7 @@ def test_several_budgets_give_a_curve(shared_clip_path: Path, tmp_path: Path) ->
         (["--backbones", "no-such*"], "known backbones: "),
         (["--hypernets", ""], "--hypernets is empty"),
         (["--codecs", "x266"], "choose from x264, x265, av1"),
-        (["--budgets", "100k"], "--budgets must be positive"),
+        (["--budgets", "100k"], "--budgets: got '100k', expected parameter counts"),
         (["--tier", "gpu"], "config key tier"),
         (["--no_such_option", "1"], "inrzoo bench --help"),
     ],
@@ -309,3 +309,39 @@ def test_a_missing_baseline_is_a_one_line_error(
     missing = tmp_path / "nope.json"
     assert run(_one_combination(shared_clip_path, tmp_path / "out", "--baseline", str(missing))) == 2
     assert "nope.json not found" in error_line(capsys)
+
+
+# -- the form of a value, and what a tier does to a named video (issue 14) ------------------------------
+@pytest.mark.parametrize("given", [["--resize", "320,640"], ["--resize", "[320,640]"], ["--resize=320, 640"]])
+def test_resize_takes_a_list_with_or_without_brackets(given: list[str]) -> None:
+    from inrzoo.cli.bench import parse_bench_args
+
+    assert parse_bench_args(given).resize == (320, 640)
+
+
+def test_a_value_of_the_wrong_form_names_the_key_the_value_and_the_form(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(["bench", "--out", str(tmp_path / "out"), "--resize", "320x640"]) == 2
+    line = error_line(capsys)
+    assert "config key resize: got '320x640', expected a list of 2 integers" in line
+    assert "keys that exist" not in line, "the key exists: only its value's form is wrong"
+    assert not (tmp_path / "out").exists()
+
+
+def test_the_tier_caps_on_a_named_video_are_stated_before_the_run(
+    shared_clip_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "bench.json").write_text("{}")  # refused at the claim, so nothing is fitted: the note comes first
+    assert run(["bench", "--video", str(shared_clip_path), "--out", str(out), "--budgets", "330000"]) == 2
+    err = capsys.readouterr().err.splitlines()
+    notes = [line for line in err if line.startswith("inrzoo bench: the smoke tier")]
+    assert len(notes) == 1 and "on its first 6 frames, resized to 40x48" in notes[0], err
+    assert "--max_frames and --resize" in notes[0]
+    assert err.index(notes[0]) < next(i for i, line in enumerate(err) if line.startswith("inrzoo: error:"))
+    capsys.readouterr()
+    assert run(["bench", "--video", str(shared_clip_path), "--out", str(out), "--max_frames", "12",
+                "--resize", "40,60"]) == 2  # fmt: skip
+    assert not [line for line in capsys.readouterr().err.splitlines() if line.startswith("inrzoo bench: the")]

@@ -357,7 +357,42 @@ BAD_INPUTS = {
         lambda tmp, bad: ["--model.init_args.hypernet.init_args.layers=[nothing*]"],
         "match no backbone layer",
     ),
-    "negative-loss-weight": (None, lambda tmp, bad: ["--model.init_args.loss.l2=-1"], "loss weights must be >= 0"),
+    # Options out of range, or of the wrong form: named by their whole key, with the range or form (issue 14).
+    "zero-batch-size": (
+        None,
+        lambda tmp, bad: ["--data.init_args.batch_size=0"],
+        "config key data.init_args.batch_size: got 0, expected an integer from 1 to",
+    ),
+    "negative-latent-dim": (
+        None,
+        lambda tmp, bad: ["--model.init_args.latent_dim=-3"],
+        "config key model.init_args.latent_dim: got -3, expected an integer from 1 to 8192",
+    ),
+    "negative-learning-rate": (
+        None,
+        lambda tmp, bad: ["--model.init_args.learning_rate=-1"],
+        "config key model.init_args.learning_rate: got -1.0, expected a finite number in (0, 1,000,000]",
+    ),
+    "nan-learning-rate": (
+        None,
+        lambda tmp, bad: ["--model.init_args.learning_rate=.nan"],
+        "config key model.init_args.learning_rate: got nan",
+    ),
+    "text-for-a-number": (
+        None,
+        lambda tmp, bad: ["--model.init_args.hypernet.init_args.hidden=abc"],
+        "config key model.init_args.hypernet.init_args.hidden: got 'abc', expected an integer",
+    ),
+    "list-without-brackets": (
+        None,
+        lambda tmp, bad: ["--data.init_args.resize=40,60"],
+        "config key data.init_args.resize: got '40,60', expected a list of 2 integers such as [40,60] or null",
+    ),
+    "negative-loss-weight": (
+        None,
+        lambda tmp, bad: ["--model.init_args.loss.l2=-1"],
+        "config key model.init_args.loss.l2: got -1.0",
+    ),
 }
 
 

@@ -128,9 +128,18 @@ def test_loss_gradient_flows(image_pair: tuple[torch.Tensor, torch.Tensor]) -> N
     assert prediction.grad is not None and prediction.grad.abs().sum() > 0
 
 
-@pytest.mark.parametrize("weights", [{"l1": -1.0}, {"l2": 0.0}, {"l1": 0.0, "l2": 0.0, "ssim": 0.0}, {"ssim": -0.5}])
-def test_invalid_loss_weights_are_user_errors(weights: dict[str, float]) -> None:
-    with pytest.raises(InrzooError, match="loss weights must be >= 0 and not all zero"):
+@pytest.mark.parametrize(
+    ("weights", "message"),
+    [
+        ({"l1": -1.0}, "ReconstructionLoss l1: got -1.0, expected a finite number from 0 to"),
+        ({"l2": 0.0}, "loss weights must be >= 0 and not all zero"),
+        ({"l1": 0.0, "l2": 0.0, "ssim": 0.0}, "loss weights must be >= 0 and not all zero"),
+        ({"ssim": -0.5}, "ReconstructionLoss ssim: got -0.5"),
+        ({"l2": float("nan")}, "ReconstructionLoss l2: got nan"),
+    ],
+)
+def test_invalid_loss_weights_are_user_errors(weights: dict[str, float], message: str) -> None:
+    with pytest.raises(InrzooError, match=message):
         ReconstructionLoss(**weights)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from inrzoo.options import WEIGHT, WIDTH, check_options, integers, numbers
 from inrzoo.stored_config import trust_stored_class
 from inrzoo.teachers.base import Teacher
 
@@ -41,3 +42,13 @@ class Alignment:
     standardize: bool = True
     feature_batch_size: int = 32
     cache_dir: str | None = None
+
+    option_ranges = {
+        "weight": WEIGHT,
+        "hidden": WIDTH,
+        "temperature": numbers(0, 100, low_open=True),
+        "feature_batch_size": integers(1, 65_536),
+    }
+
+    def __post_init__(self) -> None:
+        check_options(self, vars(self))

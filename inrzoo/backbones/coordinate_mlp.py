@@ -19,6 +19,7 @@ from inrzoo.backbones.base import INRBackbone
 from inrzoo.backbones.layers import LayerParams, ModulatedLayer, ModulatedLinear
 from inrzoo.backbones.registry import register_backbone
 from inrzoo.errors import InrzooError
+from inrzoo.options import WIDTH, check_options, integers, numbers
 
 
 def pixel_grid(height: int, width: int, device: torch.device | None = None) -> Tensor:
@@ -45,7 +46,10 @@ class CoordinateMLP(INRBackbone):
         """Width 16 x scale at depth 4 (depth fixed: width is the smoother knob)."""
         return {"width": max(4, round(16 * scale)), "depth": 4}
 
+    option_ranges = {"width": WIDTH, "depth": integers(2, 64), "patch_size": integers(1, 64)}
+
     def __init__(self, width: int = 64, depth: int = 4, patch_size: int = 1) -> None:
+        check_options(self, locals())
         super().__init__()
         if depth < 2:
             raise InrzooError(f"{type(self).__name__} depth must be >= 2, got {depth}")
@@ -116,7 +120,10 @@ class SirenBackbone(CoordinateMLP):
     #: The best rate of a short scan at 40-60 s fits on Bunny 180x320 (benchmarks/README.md).
     recommended_training = {"batch_size": 1, "learning_rate": 1e-3}
 
+    option_ranges = {"omega_0": numbers(0, 10_000, low_open=True)}
+
     def __init__(self, width: int = 64, depth: int = 4, omega_0: float = 30.0, patch_size: int = 1) -> None:
+        check_options(self, locals())
         super().__init__(width=width, depth=depth, patch_size=patch_size)
         self.omega_0 = omega_0
 
@@ -146,7 +153,11 @@ class FourierMLPBackbone(CoordinateMLP):
     #: The best rate of a short scan at 40-60 s fits on Bunny 180x320 (benchmarks/README.md).
     recommended_training = {"batch_size": 1, "learning_rate": 5e-3}
 
+    #: Past ~24 octaves float32 coordinates cannot resolve the highest frequency anyway.
+    option_ranges = {"num_frequencies": integers(0, 32)}
+
     def __init__(self, width: int = 64, depth: int = 4, num_frequencies: int = 10, patch_size: int = 1) -> None:
+        check_options(self, locals())
         super().__init__(width=width, depth=depth, patch_size=patch_size)
         self.num_frequencies = num_frequencies
         self.register_buffer(

@@ -18,6 +18,7 @@ from torch import Tensor, nn
 from inrzoo.backbones.coordinate_mlp import CoordinateMLP
 from inrzoo.backbones.registry import register_backbone
 from inrzoo.errors import InrzooError
+from inrzoo.options import check_options, integers
 
 
 @register_backbone("grid-mlp")
@@ -43,6 +44,13 @@ class GridMLPBackbone(CoordinateMLP):
         """The finest grid level (16 x scale cells on the short side) and the MLP width grow together."""
         return {"width": max(8, round(8 * scale)), "depth": 2, "finest_resolution": max(8, round(16 * scale))}
 
+    option_ranges = {
+        "num_levels": integers(1, 32),
+        "features_per_level": integers(1, 64),
+        "base_resolution": integers(1, 65_536),
+        "finest_resolution": integers(1, 65_536),
+    }
+
     def __init__(
         self,
         width: int = 32,
@@ -53,6 +61,7 @@ class GridMLPBackbone(CoordinateMLP):
         finest_resolution: int = 64,
         patch_size: int = 1,
     ) -> None:
+        check_options(self, locals())
         super().__init__(width=width, depth=depth, patch_size=patch_size)
         if num_levels < 1 or features_per_level < 1 or not 1 <= base_resolution <= finest_resolution:
             raise InrzooError(

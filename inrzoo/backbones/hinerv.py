@@ -22,6 +22,7 @@ from inrzoo.backbones.layers import LayerParams, ModulatedConv2d, ModulatedLayer
 from inrzoo.backbones.registry import register_backbone
 from inrzoo.backbones.spatial import SpatialLatentBackbone
 from inrzoo.errors import InrzooError
+from inrzoo.options import KERNEL, check_options, integers
 
 
 class GridUpsampleStage(nn.Module):
@@ -73,6 +74,8 @@ class HiNeRVBackbone(SpatialLatentBackbone):
             "modulation_grid": (3, 4),
         }
 
+    option_ranges = {"kernel_size": KERNEL, "expansion": integers(1, 16)}
+
     def __init__(
         self,
         channels: tuple[int, ...] = (48, 24, 12),
@@ -83,6 +86,7 @@ class HiNeRVBackbone(SpatialLatentBackbone):
         head_kernel: int = 3,
         modulation_grid: tuple[int, int] | None = (3, 4),
     ) -> None:
+        check_options(self, locals())
         super().__init__()
         self.set_geometry("hinerv", channels, strides, head_stride, head_kernel, modulation_grid)
         if kernel_size < 1 or kernel_size % 2 == 0 or expansion < 1:

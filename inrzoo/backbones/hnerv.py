@@ -20,6 +20,7 @@ from inrzoo.backbones.layers import LayerParams, ModulatedLayer, UpsampleBlock
 from inrzoo.backbones.registry import register_backbone
 from inrzoo.backbones.spatial import SpatialLatentBackbone
 from inrzoo.errors import InrzooError
+from inrzoo.options import KERNEL, check_options
 
 
 @register_backbone("hnerv")
@@ -56,6 +57,8 @@ class HNeRVBackbone(SpatialLatentBackbone):
             "modulation_grid": (3, 4),
         }
 
+    option_ranges = {"kernel_sizes": KERNEL.per_item().optional()}
+
     def __init__(
         self,
         channels: tuple[int, ...] = (64, 53, 44, 37),
@@ -66,6 +69,7 @@ class HNeRVBackbone(SpatialLatentBackbone):
         shared_grid: bool = False,
         modulation_grid: tuple[int, int] | None = None,
     ) -> None:
+        check_options(self, locals())
         super().__init__()
         self.set_geometry("hnerv", channels, strides, head_stride, head_kernel, modulation_grid)
         kernels = tuple(kernel_sizes) if kernel_sizes is not None else (1,) + (3,) * (len(strides) - 1)

@@ -19,6 +19,7 @@ from inrzoo.backbones.base import INRBackbone
 from inrzoo.backbones.layers import LayerParams, ModulatedConv2d, ModulatedLayer, UpsampleBlock
 from inrzoo.backbones.registry import register_backbone
 from inrzoo.errors import InrzooError
+from inrzoo.options import KERNEL, STRIDE, WIDTH, check_options, integers
 
 
 @register_backbone("nerv-conv")
@@ -49,6 +50,14 @@ class NeRVBackbone(INRBackbone):
             "stem_channels": max(2, round(4 * scale)),
         }
 
+    option_ranges = {
+        "channels": WIDTH.per_item(),
+        "strides": STRIDE.per_item(),
+        "stem_channels": WIDTH,
+        "latent_grid": integers(1, 1024).per_item(),
+        "kernel_size": KERNEL,
+    }
+
     def __init__(
         self,
         channels: tuple[int, ...] = (48, 32, 16),
@@ -57,6 +66,7 @@ class NeRVBackbone(INRBackbone):
         latent_grid: tuple[int, int] = (3, 4),
         kernel_size: int = 3,
     ) -> None:
+        check_options(self, locals())
         super().__init__()
         if len(channels) != len(strides) or not strides:
             raise InrzooError(

@@ -12,6 +12,7 @@ from torch import Tensor, nn
 from inrzoo.backbones.base import INRBackbone
 from inrzoo.backbones.layers import LayerParams, ModulatedConv2d, ModulatedLayer
 from inrzoo.errors import InrzooError
+from inrzoo.options import KERNEL, STRIDE, WIDTH, integers
 
 
 class SpatialLatentBackbone(INRBackbone):
@@ -32,6 +33,14 @@ class SpatialLatentBackbone(INRBackbone):
     #: from one frame per epoch each, far too slowly on their own.
     recommended_frame_encoder = {"channels": 16}
     modulation_grid: tuple[int, int] | None = None
+    #: What subclasses' constructors check (with ``check_options``) before :meth:`set_geometry`.
+    option_ranges = {
+        "channels": WIDTH.per_item(),
+        "strides": STRIDE.per_item(),
+        "head_stride": integers(1, 16),
+        "head_kernel": KERNEL,
+        "modulation_grid": integers(1, 1024).per_item().optional(),
+    }
 
     def set_geometry(
         self,

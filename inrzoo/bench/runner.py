@@ -23,6 +23,7 @@ from inrzoo.bench.tiers import TIERS, Tier
 from inrzoo.data import VideoDataModule
 from inrzoo.errors import InrzooError
 from inrzoo.evaluation import evaluate_reconstruction
+from inrzoo.options import COUNT, LEARNING_RATE, PIXELS, check_options, integers, numbers
 
 #: Short codec names a user types -> ffmpeg encoders.
 CODECS = {"x264": "libx264", "x265": "libx265", "av1": "libsvtav1"}
@@ -76,6 +77,20 @@ class BenchOptions:
     baseline: Path | None = None
     tolerance: float = 0.1
 
+    option_ranges = {
+        "resize": PIXELS.per_item().optional(),
+        "max_frames": COUNT.optional(),
+        "fit_seconds": numbers(0, 7 * 86_400, low_open=True).optional(),
+        "fit_steps": COUNT.optional(),
+        "seed": integers(0, 2**32 - 1),
+        "learning_rate": LEARNING_RATE.optional(),
+        "batch_size": integers(1, 65_536).optional(),
+        "tolerance": numbers(0, 100),
+    }
+
+    def __post_init__(self) -> None:
+        check_options(self, vars(self))
+
 
 @dataclass(frozen=True)
 class ResolvedSettings(Tier):
@@ -92,9 +107,32 @@ def parse_budgets(text: str | int) -> tuple[int, ...]:
         budgets = tuple(int(part) for part in split_patterns(str(text)))
     except ValueError:
         budgets = ()
-    if not budgets or any(b <= 0 for b in budgets):
-        raise InrzooError(f"--budgets must be positive parameter counts separated by commas, e.g. 100000; got {text!r}")
+    if not budgets or not COUNT.per_item().allows(budgets):
+        raise InrzooError(
+            f"--budgets: got {str(text)!r}, expected parameter counts separated by commas, each {COUNT.describe()} "
+            "(e.g. 25000,100000)"
+        )
     return budgets
+
+
+def tier_note(options: BenchOptions, settings: ResolvedSettings) -> str | None:
+    """One line saying which of the tier's caps apply to a ``--video`` the user named, or None: the smoke
+    tier's 6 frames at 40x48 would otherwise size and fit a named video quietly on a sliver of it."""
+    if options.video is None:
+        return None
+    caps, flags = [], []
+    if options.max_frames is None and settings.max_frames is not None:
+        caps.append(f"on its first {settings.max_frames} frames")
+        flags.append("--max_frames")
+    if options.resize is None and settings.resize is not None:
+        caps.append(f"resized to {settings.resize[0]}x{settings.resize[1]}")
+        flags.append("--resize")
+    if not caps:
+        return None
+    return (
+        f"inrzoo bench: the {options.tier} tier fits --video {options.video} {', '.join(caps)}, and sizes the "
+        f"models for those frames (give {' and '.join(flags)} to change that)"
+    )
 
 
 def resolve(options: BenchOptions) -> ResolvedSettings:
@@ -107,11 +145,11 @@ def resolve(options: BenchOptions) -> ResolvedSettings:
         fit_steps = None
     if fit_seconds is None and fit_steps is None:
         raise InrzooError("give --fit_seconds or --fit_steps: each combination needs a training budget")
+    budgets = parse_budgets(options.budgets) if options.budgets else tier.budgets
     codecs = tuple(c for c in split_patterns(options.codecs) if c != "none")
     unknown = [c for c in codecs if c not in CODECS]
     if unknown:
         raise InrzooError(f"unknown codec {unknown[0]!r} in --codecs; choose from {', '.join(CODECS)} or 'none'")
-    budgets = parse_budgets(options.budgets) if options.budgets else tier.budgets
     return ResolvedSettings(
         video=options.video or tier.video,
         resize=tuple(options.resize) if options.resize is not None else tier.resize,

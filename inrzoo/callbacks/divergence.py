@@ -14,6 +14,7 @@ import lightning.pytorch as pl
 import torch
 
 from inrzoo.errors import InrzooError
+from inrzoo.options import check_options, integers, numbers
 
 
 class TrainingDiverged(InrzooError):
@@ -39,6 +40,14 @@ class DivergenceGuard(pl.Callback):
         max_restarts: restarts before giving up as ``stop`` does.
     """
 
+    option_ranges = {
+        "psnr_drop_db": numbers(0, 1000, low_open=True),
+        "window": integers(1, 100_000),
+        "check_every": integers(1, 100_000),
+        "lr_factor": numbers(0, 1, low_open=True),
+        "max_restarts": integers(0, 1000),
+    }
+
     def __init__(
         self,
         psnr_drop_db: float = 10.0,
@@ -48,10 +57,11 @@ class DivergenceGuard(pl.Callback):
         lr_factor: float = 0.5,
         max_restarts: int = 2,
     ) -> None:
+        check_options(self, locals())
         super().__init__()
         self.psnr_drop_db = psnr_drop_db
-        self.window = max(1, window)
-        self.check_every = max(1, check_every)
+        self.window = window
+        self.check_every = check_every
         self.action = action
         self.lr_factor = lr_factor
         self.max_restarts = max_restarts

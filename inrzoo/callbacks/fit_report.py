@@ -11,6 +11,7 @@ import lightning.pytorch as pl
 from inrzoo.evaluation import ReconstructionResult, evaluate_reconstruction
 from inrzoo.io.files import claim_output
 from inrzoo.io.video_io import write_comparison_png, write_mp4
+from inrzoo.options import check_options, integers
 
 
 class FitReport(pl.Callback):
@@ -22,7 +23,10 @@ class FitReport(pl.Callback):
         write_video: also write the decoded video as mp4.
     """
 
+    option_ranges = {"num_comparison_frames": integers(1, 64)}
+
     def __init__(self, num_comparison_frames: int = 4, write_video: bool = True) -> None:
+        check_options(self, locals())
         super().__init__()
         self.num_comparison_frames = num_comparison_frames
         self.write_video = write_video

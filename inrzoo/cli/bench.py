@@ -9,8 +9,9 @@ from pathlib import Path
 from inrzoo.bench.baseline import check_comparable, gate, load_baseline, planned_settings
 from inrzoo.bench.matrix import plan_matrix
 from inrzoo.bench.report import claim_outputs, leaderboard, write_json, write_outputs
-from inrzoo.bench.runner import BenchOptions, resolve, run_bench
-from inrzoo.cli.parsing import one_line_parser
+from inrzoo.bench.runner import BenchOptions, resolve, run_bench, tier_note
+from inrzoo.cli.parsing import bracket_number_lists, one_line_parser
+from inrzoo.options import check_options
 
 DESCRIPTION = (
     "Fit every backbone x hypernetwork-head combination matching the patterns at the same parameter budget(s) "
@@ -20,19 +21,25 @@ DESCRIPTION = (
 
 
 def parse_bench_args(argv: Sequence[str]) -> BenchOptions:
+    argv = bracket_number_lists(argv, ("--resize",))  # --resize 320,640 as well as '[320,640]'
     parser = one_line_parser("inrzoo bench", DESCRIPTION, list(argv))
     parser.add_argument("--config", action="config", help="a YAML file with any of the options below")
     parser.add_class_arguments(BenchOptions, as_group=False, skip={"overwrite"})
     parser.add_argument("--overwrite", action="store_true", help="replace the results of an earlier run in --out")
     namespace = parser.parse_args(list(argv))
     namespace.pop("config", None)
-    return BenchOptions(**namespace.as_dict())
+    values = namespace.as_dict()
+    check_options(BenchOptions, values, name=lambda key: f"--{key}")
+    return BenchOptions(**values)
 
 
 def main(argv: Sequence[str]) -> int:
     """Run the matrix; exit status 1 when a combination failed or none could run (the outputs say why)."""
     options = parse_bench_args(argv)
     settings = resolve(options)  # bad options and patterns fail before anything is claimed or fitted
+    note = tier_note(options, settings)
+    if note is not None:
+        print(note, file=sys.stderr)
     plan_matrix(options.backbones, options.hypernets)
     baseline = load_baseline(options.baseline) if options.baseline is not None else None
     if baseline is not None:

@@ -9,6 +9,8 @@ from inrzoo.cli.parsing import one_line_parser
 
 
 def main(argv: Sequence[str]) -> int:
+    from inrzoo.compression.codec import CompressionSettings
+    from inrzoo.options import LEARNING_RATE, check_option, integers, option_ranges
     from inrzoo.runs import compress_run
 
     parser = one_line_parser(
@@ -36,6 +38,13 @@ def main(argv: Sequence[str]) -> int:
     parser.add_argument("--resume", action="store_true", help="continue a stopped fine-tuning stage")
     parser.add_argument("--accelerator", default="auto", help="Lightning accelerator of the fine-tuning stage")
     args = parser.parse_args(list(argv))
+    ranges = {
+        **option_ranges(CompressionSettings),
+        "qat_epochs": integers(0, 100_000),
+        "qat_lr": LEARNING_RATE.optional(),
+    }
+    for key, allowed in ranges.items():  # before the run is opened, and by the flag the user typed
+        check_option(f"--{key.replace('_', '-')}", getattr(args, key), allowed)
     report = compress_run(
         args.run, args.output, weight_bits=args.weight_bits, latent_bits=args.latent_bits, prune=args.prune,
         keep_alignment=not args.drop_alignment, overwrite=args.overwrite, qat_epochs=args.qat_epochs,

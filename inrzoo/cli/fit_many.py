@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 from inrzoo.cli.parsing import one_line_parser
 from inrzoo.errors import InrzooError
+from inrzoo.options import check_option, integers
 
 
 def main(argv: Sequence[str]) -> int:
@@ -30,8 +31,7 @@ def main(argv: Sequence[str]) -> int:
     parser.add_argument("--parallel", type=int, default=1, help="videos fitted at the same time")
     parser.add_argument("--gpus", default="", help="comma-separated GPU ids, one per worker in turn (e.g. 0,1,2,3)")
     args = parser.parse_args(argv)
-    if args.parallel < 1:
-        raise InrzooError(f"--parallel must be >= 1, got {args.parallel}")
+    check_option("--parallel", args.parallel, integers(1, 1024))
     if not os.path.isfile(args.config):
         raise InrzooError(f"config {args.config} does not exist; give an `inrzoo fit` YAML config")
     gpus = [g.strip() for g in args.gpus.split(",") if g.strip()]

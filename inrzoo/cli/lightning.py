@@ -38,6 +38,14 @@ def _build_cli_class():  # noqa: ANN202 - Lightning's CLI is imported lazily (it
             InrzooArgumentParser.argv = self._inrzoo_argv
             return super().init_parser(**kwargs)
 
+        def before_instantiate_classes(self) -> None:
+            """Refuse an option out of its range by its whole config key, before anything is built."""
+            from inrzoo.cli.config_ranges import check_config_ranges
+
+            config = self.config[self.subcommand] if self.subcommand else self.config
+            groups = {"divergence": DivergenceGuard, "report": FitReport, "predict_writer": VideoPredictionWriter}
+            check_config_ranges(config.as_dict(), groups)
+
         def after_instantiate_classes(self) -> None:
             """Refuse a run folder that already holds a run, before the logger writes anything."""
             from lightning.pytorch.utilities import rank_zero_only

@@ -15,6 +15,7 @@ from inrzoo.compression.bitstream import Bitstream, BitstreamError, check_model_
 from inrzoo.compression.entropy import CodedSymbols, decode_symbols, encode_symbols
 from inrzoo.compression.quantize import QuantizedTensor, best_quantization, prune_smallest
 from inrzoo.errors import InrzooError
+from inrzoo.options import check_options, integers, numbers
 
 if TYPE_CHECKING:
     from inrzoo.models.video_inr import VideoINR
@@ -44,13 +45,14 @@ class CompressionSettings:
     prune: float = 0.0
     keep_alignment: bool = True
 
+    option_ranges = {
+        "weight_bits": integers(2, 16),
+        "latent_bits": integers(2, 16),
+        "prune": numbers(0, 1, high_open=True),
+    }
+
     def __post_init__(self) -> None:
-        for name in ("weight_bits", "latent_bits"):
-            value = getattr(self, name)
-            if not 2 <= value <= 16:
-                raise InrzooError(f"--{name.replace('_', '-')} must be between 2 and 16, got {value}")
-        if not 0 <= self.prune < 1:
-            raise InrzooError(f"--prune must be a fraction in [0, 1), got {self.prune}")
+        check_options(self, vars(self), name=lambda key: f"--{key.replace('_', '-')}")
 
 
 def _is(name: str, patterns: tuple[str, ...]) -> bool:

@@ -13,6 +13,7 @@ from torch.utils.data import DataLoader, Dataset, Sampler
 from inrzoo.data.samples import resolve_video_path
 from inrzoo.data.video import FrameGeometry, VideoInfo, cache_key, default_cache_dir, load_frames, probe_video
 from inrzoo.errors import InrzooError
+from inrzoo.options import COUNT, NON_NEGATIVE_COUNT, PIXELS, check_options, integers
 
 
 class FrameDataset(Dataset):
@@ -77,6 +78,16 @@ class VideoDataModule(pl.LightningDataModule):
             Default: ``$INRZOO_CACHE_DIR/frames`` or ``~/.cache/inrzoo/frames``.
     """
 
+    option_ranges = {
+        "resize": PIXELS.per_item().optional(),
+        "center_crop": PIXELS.per_item().optional(),
+        "max_frames": COUNT.optional(),
+        "first_frame": NON_NEGATIVE_COUNT,
+        "train_every": integers(1, 10_000),
+        "batch_size": integers(1, 65_536),
+        "num_workers": integers(0, 1024),
+    }
+
     def __init__(
         self,
         path: str = "sample:bunny",
@@ -89,6 +100,7 @@ class VideoDataModule(pl.LightningDataModule):
         num_workers: int = 0,
         cache_dir: str | None = "default",
     ) -> None:
+        check_options(self, locals())
         super().__init__()
         self.save_hyperparameters()
         self.path = resolve_video_path(path)

@@ -10,6 +10,7 @@ from torch import Tensor
 from inrzoo.backbones.layers import LayerParams, ModulatedLayer
 from inrzoo.hypernets.base import HyperHead, LayerHyperNet, latent_mlp
 from inrzoo.hypernets.registry import register_hypernet
+from inrzoo.options import WIDTH, check_options, integers
 
 
 class FullWeightHyperNet(LayerHyperNet):
@@ -34,7 +35,10 @@ class FullWeightHyperHead(HyperHead):
     restrict ``layers`` to small layers.
     """
 
+    option_ranges = {"hidden": WIDTH}
+
     def __init__(self, hidden: int = 32, layers: Sequence[str] | None = None) -> None:
+        check_options(self, locals())
         super().__init__(layers)
         self.hidden = hidden
 
@@ -79,7 +83,10 @@ class LowRankGateHyperHead(HyperHead):
         layers: patterns of layers to modulate (None: all).
     """
 
+    option_ranges = {"hidden": WIDTH, "rank": integers(1, 1024)}
+
     def __init__(self, hidden: int = 128, rank: int = 4, layers: Sequence[str] | None = None) -> None:
+        check_options(self, locals())
         super().__init__(layers)
         self.hidden = hidden
         self.rank = rank
@@ -108,7 +115,10 @@ class FiLMHyperHead(HyperHead):
     The cheapest head: 2 x out_features outputs per layer.
     """
 
+    option_ranges = {"hidden": WIDTH}
+
     def __init__(self, hidden: int = 64, layers: Sequence[str] | None = None) -> None:
+        check_options(self, locals())
         super().__init__(layers)
         self.hidden = hidden
 

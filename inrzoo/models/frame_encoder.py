@@ -18,6 +18,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from inrzoo.errors import InrzooError
+from inrzoo.options import WIDTH, check_options, numbers
 from inrzoo.stored_config import trust_stored_class
 
 
@@ -47,10 +48,11 @@ class FrameEncoder(nn.Module):
             latent dictionary and the latents train directly (1.0: the encoder serves the whole fit).
     """
 
+    option_ranges = {"channels": WIDTH, "max_channels": WIDTH, "handoff": numbers(0, 1, low_open=True)}
+
     def __init__(self, channels: int = 16, max_channels: int = 64, handoff: float = 1.0) -> None:
+        check_options(self, locals())
         super().__init__()
-        if not 0.0 < handoff <= 1.0:
-            raise InrzooError(f"frame_encoder handoff must be in (0, 1], got {handoff}")
         self.channels = channels
         self.max_channels = max_channels
         self.handoff = handoff

@@ -7,6 +7,8 @@ import warnings
 import torch
 from torch import Tensor, nn
 
+from inrzoo.options import COUNT, check_options, integers, numbers
+
 
 class LatentDictionary(nn.Module):
     """One learnable latent vector per frame (an ``nn.Embedding``-like table).
@@ -20,7 +22,11 @@ class LatentDictionary(nn.Module):
         init_std: latents start from N(0, init_std^2) (small, as in the Latent-INR paper).
     """
 
+    #: ``dim`` is a spatial latent's whole size (channels x grid), so it may exceed a layer's width.
+    option_ranges = {"num_frames": COUNT, "dim": integers(1, 2**24), "init_std": numbers(0, 10)}
+
     def __init__(self, num_frames: int, dim: int, init_std: float = 0.1) -> None:
+        check_options(self, locals())
         super().__init__()
         self.weight = nn.Parameter(init_std * torch.randn(num_frames, dim))
         self.register_buffer("trained", torch.ones(num_frames, dtype=torch.bool))

@@ -9,6 +9,7 @@ from torch import Tensor
 from torchmetrics.functional.image import structural_similarity_index_measure
 
 from inrzoo.errors import InrzooError
+from inrzoo.options import WEIGHT, check_options
 from inrzoo.stored_config import trust_stored_class
 
 
@@ -27,7 +28,10 @@ class ReconstructionLoss:
     l2: float = 1.0
     ssim: float = 0.0
 
+    option_ranges = {"l1": WEIGHT, "l2": WEIGHT, "ssim": WEIGHT}
+
     def __post_init__(self) -> None:
+        check_options(self, vars(self))
         if min(self.l1, self.l2, self.ssim) < 0 or self.l1 + self.l2 + self.ssim <= 0:
             raise InrzooError(
                 f"loss weights must be >= 0 and not all zero, got l1={self.l1} l2={self.l2} ssim={self.ssim}"

@@ -22,6 +22,7 @@ from inrzoo.models.frame_encoder import FrameEncoder
 from inrzoo.models.latent_dictionary import LatentDictionary
 from inrzoo.models.losses import ReconstructionLoss
 from inrzoo.models.metrics import frame_metrics
+from inrzoo.options import COUNT, FRACTION, LEARNING_RATE, PIXELS, WIDTH, check_options, integers, numbers
 from inrzoo.stored_config import trust_stored_class
 from inrzoo.tasks.interpolation import LatentInterpolator, fit_interpolator
 from inrzoo.teachers.base import Teacher
@@ -84,6 +85,17 @@ class VideoINR(pl.LightningModule):
             and bitstreams are unchanged.
     """
 
+    option_ranges = {
+        "latent_dim": WIDTH,
+        "num_frames": COUNT,
+        "frame_size": PIXELS.per_item(),
+        "latent_init_std": numbers(0, 10),
+        "learning_rate": LEARNING_RATE,
+        "latent_learning_rate": LEARNING_RATE.optional(),
+        "warmup_fraction": FRACTION,
+        "num_preview_frames": integers(1, 64),
+    }
+
     def __init__(
         self,
         backbone: INRBackbone,
@@ -105,6 +117,7 @@ class VideoINR(pl.LightningModule):
         frame_encoder: FrameEncoder | None = None,
         channels_last: bool = False,
     ) -> None:
+        check_options(self, locals())
         super().__init__()
         self._save_config_hyperparameters()
         # Before any layer is built: one clear error, not a shape mismatch.

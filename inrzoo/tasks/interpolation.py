@@ -15,6 +15,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from inrzoo.options import LEARNING_RATE, WIDTH, check_options, integers
 from inrzoo.tasks.base import TaskHead
 from inrzoo.tasks.registry import register_task
 
@@ -89,7 +90,10 @@ class TemporalMLPInterpolator(LatentInterpolator):
         learning_rate: its learning rate.
     """
 
+    option_ranges = {"hidden": WIDTH, "steps": integers(0, 10**7), "learning_rate": LEARNING_RATE}
+
     def __init__(self, hidden: int = 64, steps: int = 500, learning_rate: float = 3e-3) -> None:
+        check_options(self, locals())
         super().__init__()
         self.hidden = hidden
         self.steps = steps

@@ -13,6 +13,7 @@ import torch
 from torch import Tensor
 
 from inrzoo.errors import InrzooError
+from inrzoo.options import NON_NEGATIVE_COUNT, check_options
 from inrzoo.teachers.base import Teacher
 from inrzoo.teachers.fingerprint import fingerprint_file
 from inrzoo.teachers.registry import register_teacher
@@ -28,7 +29,10 @@ class FeatureFileTeacher(Teacher):
         first_row: the row of the video's first frame (set it with ``data.first_frame`` for segments).
     """
 
+    option_ranges = {"first_row": NON_NEGATIVE_COUNT}
+
     def __init__(self, path: str, key: str | None = None, first_row: int = 0) -> None:
+        check_options(self, locals())
         super().__init__()
         self.path = Path(path).expanduser()
         self.key = key
