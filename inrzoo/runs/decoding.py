@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 import torch
 from torch import Tensor
@@ -16,10 +16,17 @@ def to_uint8(frames: Tensor) -> Tensor:
     return (frames.clamp(0, 1) * 255).round().to(torch.uint8).cpu()
 
 
-@torch.no_grad()
 def decode_uint8(model: VideoINR, indices: Iterable[int] | Tensor | None = None, batch_size: int = 8) -> Tensor:
     """uint8 (N, 3, H, W) frames ``indices`` (default: every frame) from :meth:`VideoINR.decode_frames`,
     ``batch_size`` at a time, in eval mode, on the model's device (any subset: random access)."""
+    return torch.cat(list(iter_decode_uint8(model, indices, batch_size)))
+
+
+def iter_decode_uint8(
+    model: VideoINR, indices: Iterable[int] | Tensor | None = None, batch_size: int = 8
+) -> Iterator[Tensor]:
+    """:func:`decode_uint8` as a stream of uint8 (n <= batch_size, 3, H, W) chunks, in order: a writer can
+    take each as it comes, so memory holds one chunk, not the video."""
     if indices is None:
         indices = range(model.latents.num_frames)
     wanted = indices.long().flatten() if isinstance(indices, Tensor) else torch.tensor(list(indices), dtype=torch.long)
@@ -27,7 +34,8 @@ def decode_uint8(model: VideoINR, indices: Iterable[int] | Tensor | None = None,
     was_training = model.training
     model.eval()
     try:
-        chunks = [to_uint8(model.decode_frames(chunk.to(device))) for chunk in wanted.split(batch_size)]
+        for chunk in wanted.split(batch_size):
+            with torch.no_grad():
+                yield to_uint8(model.decode_frames(chunk.to(device)))
     finally:
         model.train(was_training)
-    return torch.cat(chunks)
