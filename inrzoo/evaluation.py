@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 
 import torch
@@ -11,9 +11,9 @@ from torch import Tensor
 
 from inrzoo.data.frame_store import FrameStore
 from inrzoo.errors import InrzooError
-from inrzoo.models.metrics import frame_metrics, frame_psnr, frame_psnr_summary, score_frames
+from inrzoo.models.metrics import frame_psnr, frame_psnr_summary, score_frame_chunks, score_frames
 from inrzoo.models.video_inr import VideoINR
-from inrzoo.runs.decoding import decode_uint8, iter_decode_uint8
+from inrzoo.runs.decoding import TimedChunks, decode_uint8, iter_decode_uint8
 
 __all__ = [
     "ReconstructionResult",
@@ -77,23 +77,19 @@ def evaluate_reconstruction(
     if tuple(model.frame_size) != (height, width):
         shape = (num_frames, 3, *model.frame_size)
         raise InrzooError(f"decoded video has shape {shape}, expected {tuple(ground_truth.shape)}")
-    metrics = frame_metrics((height, width), sync_on_compute=False)  # one process scores alone
-    per_frame, kept = [], []
-    decode_seconds = 0.0
-    chunks = iter_decode_uint8(model, range(num_frames), batch_size)
-    for first in range(0, num_frames, batch_size):
-        start = time.perf_counter()
-        decoded = next(chunks)
-        decode_seconds += time.perf_counter() - start
-        truth = ground_truth[first : first + decoded.shape[0]]
-        metrics.update(decoded.float() / 255, truth.float() / 255)
-        per_frame.append(frame_psnr(decoded, truth, batch_size))
-        if sink is not None:
-            sink(decoded)
-        if keep_decoded:
-            kept.append(decoded)
-    frame_scores = torch.cat(per_frame)
-    scores = {**{k: float(v) for k, v in metrics.compute().items()}, **frame_psnr_summary(frame_scores)}
+    kept: list[Tensor] = []
+    chunks = TimedChunks(iter_decode_uint8(model, range(num_frames), batch_size))
+
+    def passed_on() -> Iterator[Tensor]:
+        for chunk in chunks:
+            if sink is not None:
+                sink(chunk)
+            if keep_decoded:
+                kept.append(chunk)
+            yield chunk
+
+    scores, frame_scores = score_frame_chunks(passed_on(), ground_truth)
+    decode_seconds = chunks.seconds
     result = ReconstructionResult(
         psnr=scores["psnr"],
         ms_ssim=scores.get("ms_ssim"),

@@ -48,7 +48,6 @@ def ffmpeg_frames(path: Path) -> torch.Tensor:
         width, height = height, width
     raw = subprocess.run(
         [FFMPEG, "-v", "quiet", "-i", str(path), "-map", "0:V:0", "-fps_mode", "passthrough",
-         "-sws_flags", "accurate_rnd+full_chroma_int",
          "-f", "rawvideo", "-pix_fmt", "rgb24", "-"],
         capture_output=True, timeout=120,
     ).stdout  # fmt: skip

@@ -28,7 +28,7 @@ def test_static_frames_at_a_low_fractional_rate(tmp_path: Path) -> None:
     path = write_mp4(frames, tmp_path / "static.mp4", fps=2.297)
     back = decoded(path)
     assert back.num_frames == 68 and back.fps == pytest.approx(2.297, rel=1e-3)
-    assert (back.frames[33].float() - frames[33].float()).abs().mean() < 1, "4:2:0 chroma blurs the edges only"
+    assert (back.frames[33].float() - frames[33].float()).abs().mean() < 2, "4:2:0 chroma blurs the edges only"
 
 
 def test_chunks_are_written_as_they_come(tmp_path: Path) -> None:

@@ -127,7 +127,6 @@ class Mp4Writer:
         command = [
             binary, "-nostdin", "-hide_banner", "-loglevel", "error", "-y",
             "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{width}x{height}", "-framerate", f"{rate}", "-i", "pipe:0",
-            "-sws_flags", "accurate_rnd+full_chroma_int",
             "-c:v", "libx264", "-crf", str(self.crf), "-pix_fmt", "yuv420p", "-f", "mp4", str(self._tmp),
         ]  # fmt: skip
         self._stderr = tempfile.TemporaryFile()

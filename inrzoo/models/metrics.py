@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any
+
 import torch
 from torch import Tensor
 from torchmetrics import MetricCollection
@@ -90,3 +93,25 @@ def score_frames_with_per_frame(
     per_frame = frame_psnr(decoded, ground_truth, batch_size)
     scores = {k: float(v) for k, v in metrics.compute().items()}
     return {**scores, **frame_psnr_summary(per_frame)}, per_frame
+
+
+@torch.no_grad()
+def score_frame_chunks(chunks: Iterable[Tensor], ground_truth: Any) -> tuple[dict[str, float], Tensor]:
+    """:func:`score_frames_with_per_frame` over decoded uint8 (n, 3, H, W) chunks in frame order, each scored
+    against the same frames of ``ground_truth`` (a tensor or anything sliced like one, e.g. a lazy frame
+    store) as it comes: memory holds one chunk, whatever the video's length."""
+    num_frames = int(ground_truth.shape[0])
+    metrics = frame_metrics(tuple(ground_truth.shape[-2:]), sync_on_compute=False)  # one process scores alone
+    per_frame, first = [], 0
+    for decoded in chunks:
+        truth = ground_truth[first : first + decoded.shape[0]]
+        if decoded.shape != truth.shape:
+            expected = (num_frames, *tuple(ground_truth.shape[1:]))
+            raise InrzooError(f"decoded frames have shape {tuple(decoded.shape[1:])}, expected {expected}")
+        metrics.update(decoded.float() / 255, truth.float() / 255)
+        per_frame.append(frame_psnr(decoded, truth, decoded.shape[0]))
+        first += decoded.shape[0]
+    if first != num_frames:
+        raise InrzooError(f"decoded {first} frames, expected {num_frames}")
+    scores = torch.cat(per_frame)
+    return {**{k: float(v) for k, v in metrics.compute().items()}, **frame_psnr_summary(scores)}, scores

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Iterator
 
 import torch
@@ -39,3 +40,22 @@ def iter_decode_uint8(
                 yield to_uint8(model.decode_frames(chunk.to(device)))
     finally:
         model.train(was_training)
+
+
+class TimedChunks:
+    """Iterate ``chunks`` and add up the seconds spent producing them (decode speed apart from what the
+    consumer does with each chunk)."""
+
+    def __init__(self, chunks: Iterable[Tensor]) -> None:
+        self._chunks = iter(chunks)
+        self.seconds = 0.0
+
+    def __iter__(self) -> Iterator[Tensor]:
+        return self
+
+    def __next__(self) -> Tensor:
+        start = time.perf_counter()
+        try:
+            return next(self._chunks)
+        finally:
+            self.seconds += time.perf_counter() - start
