@@ -65,12 +65,14 @@ def evaluate_reconstruction(
     batch_size: int = 8,
     sink: Callable[[Tensor], None] | None = None,
     keep_decoded: bool = True,
+    ms_ssim: bool | None = None,
 ) -> tuple[ReconstructionResult, Tensor | None]:
     """ground_truth: uint8 (T, 3, H, W), a tensor or a lazy frame store. Returns the scores and the decoded
     uint8 frames (None with ``keep_decoded=False``: then memory holds one batch, whatever the length).
 
     Frames are decoded and scored ``batch_size`` at a time; ``sink`` gets each decoded batch in order (an mp4
-    writer). Scores use the 8-bit decoded frames, as a viewer would see them.
+    writer). Scores use the 8-bit decoded frames, as a viewer would see them; ``ms_ssim``: see
+    :func:`~inrzoo.models.metrics.score_frame_chunks` (None: not above 720p).
     """
     num_frames = int(ground_truth.shape[0])
     height, width = (int(v) for v in ground_truth.shape[-2:])
@@ -88,7 +90,7 @@ def evaluate_reconstruction(
                 kept.append(chunk)
             yield chunk
 
-    scores, frame_scores = score_frame_chunks(passed_on(), ground_truth)
+    scores, frame_scores = score_frame_chunks(passed_on(), ground_truth, ms_ssim)
     decode_seconds = chunks.seconds
     result = ReconstructionResult(
         psnr=scores["psnr"],

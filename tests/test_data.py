@@ -200,8 +200,7 @@ def test_unreadable_or_frameless_files(bad_file: str, request: pytest.FixtureReq
         VideoDataModule(str(path))
     message = str(info.value)
     assert str(path) in message
-    reasons = ("not a readable video", "no video frames", "no video stream", "is empty (0 bytes)")
-    assert any(reason in message for reason in reasons)
+    assert any(reason in message for reason in ("not a readable video", "no video frames", "no video stream"))
     assert "\n" not in message
 
 

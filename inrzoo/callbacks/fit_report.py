@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import lightning.pytorch as pl
+import torch
 from torch import Tensor
 
 from inrzoo.data.frame_store import FrameStore
@@ -25,10 +26,13 @@ class FitReport(pl.Callback):
     Args:
         num_comparison_frames: frames shown in ``comparison.png`` (spread over the video).
         write_video: also write the decoded video as mp4.
+        ms_ssim: score MS-SSIM too; None (default): only for frames up to 720p (above, on a CPU, one frame's
+            MS-SSIM needs ~1.5 GB and seconds; a warning line says it was left out).
     """
 
-    def __init__(self, num_comparison_frames: int = 4, write_video: bool = True) -> None:
+    def __init__(self, num_comparison_frames: int = 4, write_video: bool = True, ms_ssim: bool | None = None) -> None:
         super().__init__()
+        self.ms_ssim = ms_ssim
         self.num_comparison_frames = num_comparison_frames
         self.write_video = write_video
         self.result: dict | None = None
@@ -49,7 +53,7 @@ class FitReport(pl.Callback):
         video = _GuardedVideo(run_dir / "reconstruction.mp4", datamodule.fps) if files and self.write_video else None
         # One pass: decode, score and stream into the mp4 a batch at a time (memory: one batch, any length).
         result, _ = evaluate_reconstruction(pl_module, ground_truth, sink=video.write if video else None,
-                                            keep_decoded=False)  # fmt: skip
+                                            keep_decoded=False, ms_ssim=self.ms_ssim)  # fmt: skip
         stopped_by_time = _stopped_by_max_time(trainer)
         record = {
             **result.as_dict(),
@@ -85,9 +89,8 @@ class FitReport(pl.Callback):
             f"frame {i}{' (worst)' if i == result.worst_frame else ''}\n{result.frame_psnr[i]:.2f} dB" for i in picks
         ]
         decoded = decode_uint8(model, picks)  # random access: only the frames shown
-        write_comparison_png(
-            ground_truth[picks].float() / 255, decoded.float() / 255, run_dir / "comparison.png", row_labels=labels
-        )
+        truth, shown = _for_display(ground_truth[picks]), _for_display(decoded)
+        write_comparison_png(truth, shown, run_dir / "comparison.png", row_labels=labels)
 
     @staticmethod
     def _print(result: ReconstructionResult, run_dir: Path | None) -> None:
@@ -102,6 +105,20 @@ class FitReport(pl.Callback):
             f"  decode    {result.decode_fps:.1f} frames/s\n"
             f"  run dir   {run_dir or '(none: fast_dev_run writes no files)'}"
         )
+
+
+#: Panels of ``comparison.png`` are at most this wide (a 1080p grid at full size held ~1 GB to draw).
+COMPARISON_WIDTH = 960
+
+
+def _for_display(frames: Tensor) -> Tensor:
+    """uint8 (N, 3, H, W) -> float in [0, 1], scaled down (antialiased) to :data:`COMPARISON_WIDTH` if wider."""
+    frames = frames.float() / 255
+    height, width = frames.shape[-2:]
+    if width <= COMPARISON_WIDTH:
+        return frames
+    size = (max(1, round(height * COMPARISON_WIDTH / width)), COMPARISON_WIDTH)
+    return torch.nn.functional.interpolate(frames, size=size, mode="bilinear", antialias=True).clamp(0, 1)
 
 
 def _attempt(name: str, write: Callable[[], object]) -> None:

@@ -61,6 +61,9 @@ class FrameStore:
     def ndim(self) -> int:
         return 4
 
+    def dim(self) -> int:
+        return 4
+
     def __getitem__(self, key: Any) -> Tensor:
         rest: tuple = ()
         if isinstance(key, tuple):

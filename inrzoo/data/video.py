@@ -16,6 +16,7 @@ from torch import Tensor
 
 from inrzoo.data.decoding import DecodeLog, iter_frames
 from inrzoo.data.frame_store import FrameStore, FrameStoreWriter
+from inrzoo.data.memory import bound_allocator_for
 from inrzoo.errors import InrzooError, warn
 
 CACHE_FORMAT_VERSION = 2  # 2: a frame store of the frames that decode (1: a torch .pt of the header count)
@@ -72,7 +73,7 @@ def _decoder(path: Path):  # noqa: ANN202 - torchcodec is imported lazily
 def probe_video(path: Path) -> VideoInfo:
     """The header's view (frame count, displayed size, rate): a first check; the decode has the last word."""
     if path.is_file() and path.stat().st_size == 0:
-        raise InrzooError(f"{path} is empty (0 bytes); give a video file")
+        raise InrzooError(f"{path} is not a readable video: it is empty (0 bytes); give a video file")
     meta = _decoder(path).metadata
     num_frames = int(meta.num_frames or 0)
     if num_frames <= 0 or not meta.height or not meta.width:
@@ -114,6 +115,7 @@ def decode_video(path: Path, geometry: FrameGeometry, target: Path) -> Path:
     """Decode frames ``first_frame`` onwards (at most ``max_frames``), after the geometry, into a frame store
     at ``target`` (written atomically), streaming: memory holds one chunk, never the video."""
     info = probe_video(path)
+    bound_allocator_for((info.height, info.width))
     log = DecodeLog()
     first, wanted = geometry.first_frame, geometry.max_frames
     seen, complete = 0, True
@@ -209,6 +211,7 @@ def load_frames(path: Path, geometry: FrameGeometry, cache_dir: Path | None) -> 
     if cache_file.is_file():
         try:
             store = FrameStore(cache_file)
+            bound_allocator_for(tuple(store.shape[-2:]))
             report_decode(path, store.meta)
             return store
         except (OSError, ValueError):  # a torn or foreign cache file is rebuilt, never trusted

@@ -8,7 +8,17 @@ from collections.abc import Iterable, Iterator
 import torch
 from torch import Tensor
 
+from inrzoo.data.memory import bound_allocator_for
 from inrzoo.models.video_inr import VideoINR
+
+#: Pixels decoded (or scored) at once: one 1080p frame. A batch of large frames is cut to this, so memory
+#: follows the frame size, not ``batch_size`` x it (small frames keep their batch).
+PIXELS_PER_BATCH = 1920 * 1088
+
+
+def frames_per_batch(frame_size: tuple[int, int], batch_size: int) -> int:
+    """``batch_size``, lowered so that a batch holds about :data:`PIXELS_PER_BATCH` pixels (at least 1 frame)."""
+    return max(1, min(batch_size, PIXELS_PER_BATCH // max(1, frame_size[0] * frame_size[1])))
 
 
 @torch.no_grad()
@@ -32,10 +42,11 @@ def iter_decode_uint8(
         indices = range(model.latents.num_frames)
     wanted = indices.long().flatten() if isinstance(indices, Tensor) else torch.tensor(list(indices), dtype=torch.long)
     device = next(model.parameters()).device
+    bound_allocator_for(model.frame_size)  # large frames: freed batches go back to the OS
     was_training = model.training
     model.eval()
     try:
-        for chunk in wanted.split(batch_size):
+        for chunk in wanted.split(frames_per_batch(model.frame_size, batch_size)):
             with torch.no_grad():
                 yield to_uint8(model.decode_frames(chunk.to(device)))
     finally:
