@@ -87,3 +87,15 @@ def test_one_failing_report_writer_loses_nothing_else(
     assert lines == ["could not write comparison.png ([Errno 28] No space left on device); the fit's other outputs "
                      "are kept"]  # fmt: skip
     assert shutil.which("ffmpeg") is None or not list(run_dir.glob(".*partial*"))
+
+
+def test_without_the_ffmpeg_binary_torchcodec_reads_and_writes(
+    clip_path: Path, clip_frames: torch.Tensor, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    through_ffmpeg = decoded(clip_path).frames[:]
+    monkeypatch.setattr(shutil, "which", lambda name, *args, **kwargs: None)  # as on a machine without ffmpeg
+    data = decoded(clip_path)
+    assert tuple(data.frames.shape) == tuple(clip_frames.shape) and data.fps == pytest.approx(25.0)
+    assert torch.equal(data.frames[:], through_ffmpeg), "the same RGB conversion either way"
+    path = write_mp4((data.frames[i : i + 5] for i in range(0, len(data.frames), 5)), tmp_path / "out.mp4", fps=25)
+    assert decoded(path).num_frames == len(data.frames)
