@@ -16,6 +16,7 @@ import subprocess
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from fractions import Fraction
 from pathlib import Path
 
 import torch
@@ -25,6 +26,7 @@ from inrzoo.errors import InrzooError
 
 #: showinfo's line for each frame that leaves the decoder.
 _SHOWINFO = re.compile(r"\bn:\s*(\d+)\s+pts:\s*(-?\d+)\s+pts_time:(-?[\d.eE+-]+)")
+_TIME_BASE = re.compile(r"config in time_base:\s*(\d+)/(\d+)")
 _ERROR_LINE = re.compile(r"\[(error|fatal|panic)\]\s*(.*)")
 
 
@@ -128,9 +130,13 @@ def _iter_ffmpeg(binary: str, path: Path, height: int, width: int, log: DecodeLo
 
 
 def _parse_stderr(lines: list[str], log: DecodeLog) -> None:
+    time_base: Fraction | None = None  # exact times from integer pts (pts_time is printed rounded)
     for line in lines:
-        if (match := _SHOWINFO.search(line)) is not None:
-            log.times.append(float(match.group(3)))
+        if time_base is None and (match := _TIME_BASE.search(line)) is not None and int(match.group(2)):
+            time_base = Fraction(int(match.group(1)), int(match.group(2)))
+        elif (match := _SHOWINFO.search(line)) is not None:
+            pts = int(match.group(2))
+            log.times.append(float(pts * time_base) if time_base else float(match.group(3)))
         elif (match := _ERROR_LINE.search(line)) is not None:
             log.errors.append(re.sub(r"^\[[^\]]*@ 0x[0-9a-f]+\]\s*", "", match.group(2)).strip())
 
