@@ -21,3 +21,33 @@ class UnknownPluginError(InrzooError, KeyError):
 
 class PluginLoadError(InrzooError):
     """A third-party entry point failed to load (fatal only when strict)."""
+
+
+class InrzooWarning(UserWarning):
+    """Something the user should know that does not stop the work (shown as one line)."""
+
+
+def warn(message: str) -> None:
+    """Emit ``message`` as an :class:`InrzooWarning`, printed as one ``inrzoo: warning: ...`` line."""
+    import warnings
+
+    warnings.warn(message, InrzooWarning, stacklevel=3)
+
+
+def _format_warning(message, category, filename, lineno, line=None) -> str:  # noqa: ANN001 - the warnings hook's
+    if isinstance(category, type) and issubclass(category, InrzooWarning):
+        return f"inrzoo: warning: {message}\n"
+    return _default_format_warning(message, category, filename, lineno, line)
+
+
+def _install_one_line_format() -> None:
+    import warnings
+
+    global _default_format_warning
+    if warnings.formatwarning is not _format_warning:
+        _default_format_warning = warnings.formatwarning
+        warnings.formatwarning = _format_warning
+
+
+_default_format_warning = None
+_install_one_line_format()

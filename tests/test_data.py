@@ -94,9 +94,9 @@ def decode_calls(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
     calls: list[Path] = []
     real = video.decode_video
 
-    def counting(path: Path, geometry: FrameGeometry) -> torch.Tensor:
+    def counting(path: Path, geometry: FrameGeometry, target: Path) -> Path:
         calls.append(path)
-        return real(path, geometry)
+        return real(path, geometry, target)
 
     monkeypatch.setattr(video, "decode_video", counting)
     return calls
@@ -106,9 +106,9 @@ def test_second_load_comes_from_the_cache(
     clip_path: Path, isolated_cache: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     first = VideoDataModule(str(clip_path), resize=(20, 30)).frames
-    assert len(list(isolated_cache.glob("*.pt"))) == 1, "the decode is cached under INRZOO_CACHE_DIR"
+    assert len(list(isolated_cache.glob("*.frames"))) == 1, "the decode is cached under INRZOO_CACHE_DIR"
 
-    def no_decoding(path: Path, geometry: FrameGeometry) -> torch.Tensor:
+    def no_decoding(path: Path, geometry: FrameGeometry, target: Path) -> Path:
         raise AssertionError("decoded again although the cache holds these frames")
 
     monkeypatch.setattr(video, "decode_video", no_decoding)
@@ -127,7 +127,7 @@ def test_explicit_cache_dir(clip_path: Path, tmp_path: Path, decode_calls: list[
     VideoDataModule(str(clip_path), cache_dir=str(tmp_path / "mine")).setup()
     VideoDataModule(str(clip_path), cache_dir=str(tmp_path / "mine")).setup()
     assert len(decode_calls) == 1
-    assert len(list((tmp_path / "mine").glob("*.pt"))) == 1
+    assert len(list((tmp_path / "mine").glob("*.frames"))) == 1
 
 
 def test_a_touched_file_is_decoded_again(clip_path: Path, decode_calls: list[Path]) -> None:
@@ -158,12 +158,12 @@ def test_a_different_geometry_is_a_different_cache_entry(
     assert tuple(VideoDataModule(str(clip_path), resize=(30, 45)).frames.shape[-2:]) == (30, 45)
     assert tuple(VideoDataModule(str(clip_path), resize=(30, 45), max_frames=4).frames.shape) == (4, 3, 30, 45)
     assert len(decode_calls) == 3
-    assert len(list(isolated_cache.glob("*.pt"))) == 3
+    assert len(list(isolated_cache.glob("*.frames"))) == 3
 
 
 def test_a_torn_cache_file_is_rebuilt(clip_path: Path, isolated_cache: Path, decode_calls: list[Path]) -> None:
-    good = VideoDataModule(str(clip_path)).frames
-    [cache_file] = isolated_cache.glob("*.pt")
+    good = VideoDataModule(str(clip_path)).frames.tensor()
+    [cache_file] = isolated_cache.glob("*.frames")
     cache_file.write_bytes(cache_file.read_bytes()[:100])
     assert torch.equal(VideoDataModule(str(clip_path)).frames, good)
     assert len(decode_calls) == 2

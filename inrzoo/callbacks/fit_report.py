@@ -4,14 +4,20 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import lightning.pytorch as pl
+import torch
+from torch import Tensor
 
+from inrzoo.data.frame_store import FrameStore
+from inrzoo.errors import warn
 from inrzoo.evaluation import ReconstructionResult, evaluate_reconstruction
 from inrzoo.io.files import claim_output
-from inrzoo.io.video_io import write_comparison_png, write_mp4
+from inrzoo.io.video_io import Mp4Writer, write_comparison_png
 from inrzoo.options import check_options, integers
+from inrzoo.runs.decoding import decode_uint8
 
 
 class FitReport(pl.Callback):
@@ -21,13 +27,16 @@ class FitReport(pl.Callback):
     Args:
         num_comparison_frames: frames shown in ``comparison.png`` (spread over the video).
         write_video: also write the decoded video as mp4.
+        ms_ssim: score MS-SSIM too; None (default): only for frames up to 720p (above, on a CPU, one frame's
+            MS-SSIM needs ~1.5 GB and seconds; a warning line says it was left out).
     """
 
     option_ranges = {"num_comparison_frames": integers(1, 64)}
 
-    def __init__(self, num_comparison_frames: int = 4, write_video: bool = True) -> None:
+    def __init__(self, num_comparison_frames: int = 4, write_video: bool = True, ms_ssim: bool | None = None) -> None:
         check_options(self, locals())
         super().__init__()
+        self.ms_ssim = ms_ssim
         self.num_comparison_frames = num_comparison_frames
         self.write_video = write_video
         self.result: dict | None = None
@@ -44,7 +53,11 @@ class FitReport(pl.Callback):
             return
         train_seconds = time.perf_counter() - self._fit_start
         ground_truth = datamodule.frames
-        result, decoded = evaluate_reconstruction(pl_module, ground_truth)
+        files = not trainer.fast_dev_run  # a smoke run has no run folder of its own: leave no files
+        video = _GuardedVideo(run_dir / "reconstruction.mp4", datamodule.fps) if files and self.write_video else None
+        # One pass: decode, score and stream into the mp4 a batch at a time (memory: one batch, any length).
+        result, _ = evaluate_reconstruction(pl_module, ground_truth, sink=video.write if video else None,
+                                            keep_decoded=False, ms_ssim=self.ms_ssim)  # fmt: skip
         stopped_by_time = _stopped_by_max_time(trainer)
         record = {
             **result.as_dict(),
@@ -55,27 +68,33 @@ class FitReport(pl.Callback):
             "stopped_by_max_time": stopped_by_time,
         }
         self.result = record
-        self._print(result, None if trainer.fast_dev_run else run_dir)
+        self._print(result, run_dir if files else None)
         if stopped_by_time:
             print(
                 f"  note      trainer.max_time stopped the fit after {record['epochs']} epochs "
                 f"({record['steps']} steps), before its planned end: this figure depends on the machine's speed"
             )
-        if trainer.fast_dev_run:  # a smoke run has no run folder of its own: leave no files
+        if not files:
             return
-        if self.write_video:
-            write_mp4(decoded, run_dir / "reconstruction.mp4", fps=datamodule.fps)
-        picks = comparison_frames(len(decoded), self.num_comparison_frames, result.worst_frame)
+        # metrics.json first; then each other file on its own: one that fails is a warning, not the others' loss.
+        _attempt(
+            "metrics.json",
+            lambda: claim_output(run_dir / "metrics.json").write_text(json.dumps(record, indent=2) + "\n"),
+        )
+        if video is not None:
+            _attempt("reconstruction.mp4", video.close)
+        _attempt("comparison.png", lambda: self._write_comparison(pl_module, ground_truth, result, run_dir))
+
+    def _write_comparison(
+        self, model: pl.LightningModule, ground_truth: FrameStore, result: ReconstructionResult, run_dir: Path
+    ) -> None:
+        picks = comparison_frames(result.num_frames, self.num_comparison_frames, result.worst_frame)
         labels = [
             f"frame {i}{' (worst)' if i == result.worst_frame else ''}\n{result.frame_psnr[i]:.2f} dB" for i in picks
         ]
-        write_comparison_png(
-            ground_truth[picks].float() / 255,
-            decoded[picks].float() / 255,
-            run_dir / "comparison.png",
-            row_labels=labels,
-        )
-        claim_output(run_dir / "metrics.json").write_text(json.dumps(record, indent=2) + "\n")
+        decoded = decode_uint8(model, picks)  # random access: only the frames shown
+        truth, shown = _for_display(ground_truth[picks]), _for_display(decoded)
+        write_comparison_png(truth, shown, run_dir / "comparison.png", row_labels=labels)
 
     @staticmethod
     def _print(result: ReconstructionResult, run_dir: Path | None) -> None:
@@ -90,6 +109,62 @@ class FitReport(pl.Callback):
             f"  decode    {result.decode_fps:.1f} frames/s\n"
             f"  run dir   {run_dir or '(none: fast_dev_run writes no files)'}"
         )
+
+
+#: Panels of ``comparison.png`` are at most this wide (a 1080p grid at full size held ~1 GB to draw).
+COMPARISON_WIDTH = 960
+
+
+def _for_display(frames: Tensor) -> Tensor:
+    """uint8 (N, 3, H, W) -> float in [0, 1], scaled down (antialiased) to :data:`COMPARISON_WIDTH` if wider."""
+    frames = frames.float() / 255
+    height, width = frames.shape[-2:]
+    if width <= COMPARISON_WIDTH:
+        return frames
+    size = (max(1, round(height * COMPARISON_WIDTH / width)), COMPARISON_WIDTH)
+    return torch.nn.functional.interpolate(frames, size=size, mode="bilinear", antialias=True).clamp(0, 1)
+
+
+def _attempt(name: str, write: Callable[[], object]) -> None:
+    """Run one report writer; a failure is one warning line naming the file, and the others still get written."""
+    try:
+        write()
+    except Exception as err:  # noqa: BLE001 - any writer's failure must not cost the run's other outputs
+        warn(f"could not write {name} ({_one_line(err)}); the fit's other outputs are kept")
+
+
+def _one_line(err: BaseException) -> str:
+    text = str(err).strip()
+    return text.splitlines()[-1] if text else type(err).__name__
+
+
+class _GuardedVideo:
+    """An mp4 writer for the report that never stops the scoring: its first failure is kept and reported by
+    :meth:`close` (as :func:`_attempt` shows it), later frames are dropped."""
+
+    def __init__(self, path: Path, fps: float) -> None:
+        self.error: BaseException | None = None
+        self.writer: Mp4Writer | None = None
+        try:
+            self.writer = Mp4Writer(path, fps)
+        except Exception as err:  # noqa: BLE001 - reported at close
+            self.error = err
+
+    def write(self, frames: Tensor) -> None:
+        if self.writer is None:
+            return
+        try:
+            self.writer.write(frames)
+        except Exception as err:  # noqa: BLE001 - reported at close
+            self.error = err
+            self.writer.abort()
+            self.writer = None
+
+    def close(self) -> None:
+        if self.error is not None:
+            raise self.error
+        if self.writer is not None:
+            self.writer.close()
 
 
 def comparison_frames(num_frames: int, count: int, worst_frame: int) -> list[int]:

@@ -56,11 +56,12 @@ def main(argv: Sequence[str]) -> int:
     elif output.exists() and any(output.iterdir()) and not args.overwrite:
         raise InrzooError(f"{output} is not empty; choose another folder or pass --overwrite")
     start = time.perf_counter()
-    frames = run.decode(indices, args.batch_size)
-    fps = len(indices) / max(time.perf_counter() - start, 1e-9)
+    chunks = run.iter_decode(indices, args.batch_size)  # written as decoded: memory holds one batch
     if as_video:
-        write_mp4(frames, output, fps=run.fps, overwrite=args.overwrite)
+        write_mp4(chunks, output, fps=run.fps, overwrite=args.overwrite)
     else:
-        write_png_frames(frames, output, indices, overwrite=args.overwrite)
+        for first, frames in zip(range(0, len(indices), args.batch_size), chunks, strict=False):
+            write_png_frames(frames, output, indices[first : first + len(frames)], overwrite=args.overwrite)
+    fps = len(indices) / max(time.perf_counter() - start, 1e-9)
     print(f"decoded {len(indices)} frames ({video['height']}x{video['width']}) at {fps:.1f} frames/s into {output}")
     return 0

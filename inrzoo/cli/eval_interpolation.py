@@ -34,7 +34,7 @@ def main(argv: Sequence[str]) -> int:
             f"{args.run} was fitted on every frame, so no frame is held out; fit it with "
             "--data.init_args.train_every=2 for this protocol"
         )
-    truth = video.source_frames("eval-interpolation")
+    truth = video.source_frames("eval-interpolation")[:]  # in memory: the baselines take whole tensors
     target = truth[held_out]
     times = torch.tensor(held_out, dtype=torch.float32)
     decoded = {}

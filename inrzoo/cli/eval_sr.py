@@ -26,7 +26,7 @@ def main(argv: Sequence[str]) -> int:
             "eval-sr needs a run fitted on a downscaled copy (data.init_args.resize, no centre crop) so that real "
             "higher-resolution frames exist"
         )
-    low = video.source_frames("eval-sr")
+    low = video.source_frames("eval-sr")[:]  # in memory: the baselines take whole tensors
     size = upscaled_size(tuple(video.data["resize"]), args.scale)
     native = video.source("eval-sr", resize=None)
     if size[0] > native.frame_size[0] or size[1] > native.frame_size[1]:
@@ -34,7 +34,7 @@ def main(argv: Sequence[str]) -> int:
             f"the source is {native.frame_size[0]}x{native.frame_size[1]}; there are no real {size[0]}x{size[1]} "
             "frames to compare with: use a smaller --scale or fit on a smaller resize"
         )
-    truth = video.source_frames("eval-sr", resize=list(size))
+    truth = video.source_frames("eval-sr", resize=list(size))[:]
     head = sr_head(video, args.head)
     ours = report.score(f"inrzoo ({type(head).__name__})", truth, lambda: upscaled_frames(video, head, size))
     bicubic = report.score("bicubic", truth, lambda: upscale_bicubic(low, size))

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 import torch
 
-from inrzoo.cli.task_heads import interpolated_frames, run_parser, task_head
+from inrzoo.cli.task_heads import iter_interpolated_frames, run_parser, task_head
 from inrzoo.errors import InrzooError
 from inrzoo.io.files import claim_output
 from inrzoo.io.video_io import write_mp4
@@ -32,7 +32,7 @@ def main(argv: Sequence[str]) -> int:
         interpolator = video.model.interpolator or task_head("linear", LatentInterpolator, "--interpolator")
     count = (video.model.latents.num_frames - 1) * args.factor + 1
     times = torch.arange(count, dtype=torch.float32) / args.factor
-    frames = interpolated_frames(video, interpolator, times)
+    frames = iter_interpolated_frames(video, interpolator, times)  # written as decoded
     write_mp4(frames, output, fps=video.fps * args.factor, overwrite=args.overwrite)
     print(f"wrote {output}: {count} frames at {video.fps * args.factor:g} fps ({type(interpolator).__name__})")
     return 0

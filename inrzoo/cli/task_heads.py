@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -56,16 +56,21 @@ def task_head(name: str, family: type[Head], option: str) -> Head:
 def interpolated_frames(
     video: FittedRun, interpolator: LatentInterpolator, times: Tensor, batch_size: int = 8
 ) -> Tensor:
+    return torch.cat(list(iter_interpolated_frames(video, interpolator, times, batch_size)))
+
+
+def iter_interpolated_frames(
+    video: FittedRun, interpolator: LatentInterpolator, times: Tensor, batch_size: int = 8
+) -> Iterator[Tensor]:
+    """uint8 (n, 3, H, W) chunks of the frames at ``times`` (T,), decoded from interpolated latents, in order."""
     from inrzoo.tasks.interpolation import fit_interpolator
 
     model = video.model
     fit_interpolator(interpolator, model.latents)
-    chunks = []
-    with torch.no_grad():
-        for first in range(0, len(times), batch_size):
+    for first in range(0, len(times), batch_size):
+        with torch.no_grad():
             latents = interpolator.latents_at(model.latents, times[first : first + batch_size])
-            chunks.append(to_uint8(model.decode_latents(latents)))
-    return torch.cat(chunks)
+            yield to_uint8(model.decode_latents(latents))
 
 
 def upscaled_size(frame_size: tuple[int, int], scale: float) -> tuple[int, int]:
@@ -84,8 +89,16 @@ def sr_head(video: FittedRun, name: str) -> SuperResolutionHead:
 
 
 def upscaled_frames(video: FittedRun, head: SuperResolutionHead, size: tuple[int, int], batch_size: int = 4) -> Tensor:
-    indices = torch.arange(video.model.latents.num_frames)
-    return torch.cat([to_uint8(head.render(video.model, chunk, size)) for chunk in indices.split(batch_size)])
+    return torch.cat(list(iter_upscaled_frames(video, head, size, batch_size)))
+
+
+def iter_upscaled_frames(
+    video: FittedRun, head: SuperResolutionHead, size: tuple[int, int], batch_size: int = 4
+) -> Iterator[Tensor]:
+    """uint8 (n, 3, *size) chunks of every frame rendered at ``size``, in order."""
+    for chunk in torch.arange(video.model.latents.num_frames).split(batch_size):
+        with torch.no_grad():
+            yield to_uint8(head.render(video.model, chunk, size))
 
 
 def claim_report(out: Path, overwrite: bool) -> dict[str, Path]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from inrzoo.cli.task_heads import run_parser, sr_head, upscaled_frames, upscaled_size
+from inrzoo.cli.task_heads import iter_upscaled_frames, run_parser, sr_head, upscaled_size
 from inrzoo.io.files import claim_output
 from inrzoo.io.video_io import write_mp4
 from inrzoo.runs import FittedRun
@@ -19,7 +19,7 @@ def main(argv: Sequence[str]) -> int:
     output = claim_output(args.output, args.overwrite)
     video = FittedRun.open(args.run)
     size = upscaled_size(video.model.frame_size, args.scale)
-    frames = upscaled_frames(video, sr_head(video, args.head), size)
-    write_mp4(frames, output, fps=video.fps, overwrite=args.overwrite)
-    print(f"wrote {output}: {frames.shape[0]} frames at {size[0]}x{size[1]}")
+    frames = iter_upscaled_frames(video, sr_head(video, args.head), size)  # written as decoded
+    written = write_mp4(frames, output, fps=video.fps, overwrite=args.overwrite)
+    print(f"wrote {written}: {video.model.latents.num_frames} frames at {size[0]}x{size[1]}")
     return 0

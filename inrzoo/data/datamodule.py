@@ -10,6 +10,7 @@ import torch
 from torch import Tensor
 from torch.utils.data import DataLoader, Dataset, Sampler
 
+from inrzoo.data.frame_store import FrameStore
 from inrzoo.data.samples import resolve_video_path
 from inrzoo.data.video import FrameGeometry, VideoInfo, cache_key, default_cache_dir, load_frames, probe_video
 from inrzoo.errors import InrzooError
@@ -17,9 +18,10 @@ from inrzoo.options import COUNT, NON_NEGATIVE_COUNT, PIXELS, check_options, int
 
 
 class FrameDataset(Dataset):
-    """Frames by index: ``{"index": t, "frame": (3, H, W) float in [0, 1]}``."""
+    """Frames by index: ``{"index": t, "frame": (3, H, W) float in [0, 1]}``, read one at a time from the
+    store (or a tensor) so memory follows the batch, not the video."""
 
-    def __init__(self, frames: Tensor, indices: list[int]) -> None:
+    def __init__(self, frames: FrameStore | Tensor, indices: list[int]) -> None:
         self.frames = frames
         self.indices = indices
 
@@ -73,7 +75,7 @@ class VideoDataModule(pl.LightningDataModule):
         first_frame: skip the frames before this one (with ``max_frames``: a segment of the video).
         train_every: fit frames ``t % train_every == 0``; 2 holds out every odd frame.
         batch_size: frames per training step.
-        num_workers: DataLoader workers (frames are in memory; 0 is usually fastest).
+        num_workers: DataLoader workers (frames are read from the store; 0 is usually fastest).
         cache_dir: where decoded frames are cached; None disables the cache.
             Default: ``$INRZOO_CACHE_DIR/frames`` or ``~/.cache/inrzoo/frames``.
     """
@@ -127,7 +129,11 @@ class VideoDataModule(pl.LightningDataModule):
         self.batch_size = batch_size
         self.num_workers = num_workers
         self.cache_dir = default_cache_dir() if cache_dir == "default" else (Path(cache_dir) if cache_dir else None)
-        self._frames: Tensor | None = None
+        # Decoded here, not on first use: the CLI links num_frames into the model right after this, and only
+        # the decode knows how many frames there really are (a header may miscount).
+        self._frames: FrameStore = load_frames(self.path, self.geometry, self.cache_dir)
+        self._num_frames = len(self._frames)
+        self.train_indices, self.heldout_indices = split_frames(self._num_frames, train_every)
 
     # -- geometry (linked into the model by the CLI) --------------------------------------
     @property
@@ -140,7 +146,8 @@ class VideoDataModule(pl.LightningDataModule):
 
     @property
     def fps(self) -> float:
-        return self.info.fps
+        """The stream's frame rate, from the decoded frames' timestamps (not duration / header count)."""
+        return float(self._frames.meta.get("fps") or self.info.fps)
 
     @property
     def video_key(self) -> str:
@@ -151,24 +158,17 @@ class VideoDataModule(pl.LightningDataModule):
     def video_name(self) -> str:
         """A readable name: the file's stem, plus the frame range when only a segment is used."""
         first = self.geometry.first_frame
-        if first == 0 and self.num_frames == self.info.num_frames:
+        if first == 0 and self._frames.meta.get("to_the_end", True):
             return self.path.stem
         return f"{self.path.stem}[{first}:{first + self.num_frames}]"
 
     @property
-    def frames(self) -> Tensor:
-        """All frames as uint8 (T, 3, H, W), decoded on first use."""
-        if self._frames is None:
-            frames = load_frames(self.path, self.geometry, self.cache_dir)
-            # The header may over-count; trust the decoded frames.
-            self._frames = frames[: self._num_frames]
-            if self._frames.shape[0] != self._num_frames:
-                self._num_frames = self._frames.shape[0]
-                self.train_indices, self.heldout_indices = split_frames(self._num_frames, self.hparams.train_every)
+    def frames(self) -> FrameStore:
+        """All frames as uint8 (T, 3, H, W), a store read on demand: index it (``frames[a:b]``) to get tensors."""
         return self._frames
 
     def setup(self, stage: str | None = None) -> None:
-        _ = self.frames
+        """Nothing left to do: the frames were decoded (or found in the cache) when the module was built."""
 
     # -- loaders --------------------------------------------------------------------
     def _loader(self, indices: list[int], shuffle: bool, batch_size: int | None = None) -> DataLoader:

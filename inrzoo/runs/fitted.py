@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -16,7 +16,7 @@ from inrzoo.data import VideoDataModule
 from inrzoo.errors import InrzooError
 from inrzoo.models.loading import public_config, read_checkpoint
 from inrzoo.models.video_inr import VideoINR
-from inrzoo.runs.decoding import decode_uint8
+from inrzoo.runs.decoding import decode_uint8, iter_decode_uint8
 
 #: The frame rate of a run whose source video is gone (decoding still works).
 FALLBACK_FPS = 25.0
@@ -109,3 +109,7 @@ class FittedRun:
     def decode(self, indices: Iterable[int] | Tensor | None = None, batch_size: int = 8) -> Tensor:
         """uint8 (N, 3, H, W) frames ``indices`` (default: all), decoded in batches."""
         return decode_uint8(self.model, indices, batch_size)
+
+    def iter_decode(self, indices: Iterable[int] | Tensor | None = None, batch_size: int = 8) -> Iterator[Tensor]:
+        """:meth:`decode` as uint8 (n <= batch_size, 3, H, W) chunks, in order (to write as they come)."""
+        return iter_decode_uint8(self.model, indices, batch_size)
