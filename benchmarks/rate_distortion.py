@@ -1,7 +1,7 @@
 """Rate-distortion of real .inrz files against x264 / x265 / AV1 on the same frames, in one run.
 
-Fits nerv-conv + the gated low-rank head (the cpu-tier matrix's best) at several parameter budgets
-for the same wall clock each, writes every fit as .inrz files at several bit depths (``inrzoo
+Fits one backbone + head of the bench's size families (default hnerv + FiLM, the cpu tier's best) at
+several parameter budgets for the same wall clock each, writes every fit as .inrz files at several bit depths (``inrzoo
 compress``: bpp = file bytes x 8 / (T x H x W), PSNR of decoding that file alone), encodes the
 same frames with x264/x265 (-preset veryslow) and SVT-AV1 over a CRF sweep, and reports the
 Bjontegaard delta rate (PSNR) of each inrzoo curve against x264 and x265, plus decode frames/s of
@@ -13,6 +13,7 @@ inrzoo and of ffmpeg (torchcodec) at similar PSNR. Writes JSON and an RD plot.
 from __future__ import annotations
 
 import argparse
+import inspect
 import json
 import logging
 import sys
@@ -22,12 +23,16 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+import yaml
+
+from inrzoo.backbones import BACKBONES
 from inrzoo.baselines import encode_with_ffmpeg, ffmpeg_version
 from inrzoo.bench.environment import provenance
 from inrzoo.bench.sizing import size_to_budget
 from inrzoo.cli import main as inrzoo_main
 from inrzoo.compression import compress_run
 from inrzoo.data import VideoDataModule
+from inrzoo.hypernets import HYPERNETS
 from inrzoo.io.files import claim_output
 
 REPO = Path(__file__).resolve().parent.parent
@@ -38,18 +43,47 @@ CODECS = {"x264": ("libx264", "veryslow"), "x265": ("libx265", "veryslow"), "av1
 CRFS = {"x264": (26, 30, 34, 38, 42, 46, 51), "x265": (26, 30, 34, 38, 42, 46, 51), "av1": (35, 42, 49, 56, 63)}
 
 
-def fit(budget: int, seconds: float, root: Path, num_frames: int) -> Path:
-    sized = size_to_budget("nerv-conv", budget, num_frames, RESIZE, hypernet="lowrank-gate")
-    kw = sized.backbone_kwargs
+def sized_config(backbone: str, hypernet: str, budget: int, num_frames: int) -> dict[str, Any]:
+    """The override of the quickstart config that makes it the bench's ``backbone`` + ``hypernet`` member
+    at ``budget`` with that backbone's recommended recipe, under a wall-clock cosine schedule."""
+    sized = size_to_budget(backbone, budget, num_frames, RESIZE, hypernet=hypernet)
+    backbone_cls, head_cls = BACKBONES.get(backbone), HYPERNETS.get(hypernet)
+    training = {"batch_size": 1, "learning_rate": 1e-3, **backbone_cls.recommended_training}
+    encoder = backbone_cls.recommended_frame_encoder
+    head_args: dict[str, Any] = dict(sized.hypernet_kwargs)
+    if "layers" in inspect.signature(head_cls).parameters:
+        head_args["layers"] = None  # every layer, as the sizing counted them
+    return {
+        "model": {
+            "class_path": "inrzoo.models.VideoINR",
+            "init_args": {
+                "latent_dim": sized.latent_dim,
+                "learning_rate": float(training["learning_rate"]),
+                "lr_schedule": "time",
+                "backbone": {
+                    "class_path": f"{backbone_cls.__module__}.{backbone_cls.__qualname__}",
+                    "init_args": {k: list(v) if isinstance(v, tuple) else v for k, v in sized.backbone_kwargs.items()},
+                },
+                "hypernet": {"class_path": f"{head_cls.__module__}.{head_cls.__qualname__}", "init_args": head_args},
+                "frame_encoder": (
+                    {"class_path": "inrzoo.models.FrameEncoder", "init_args": dict(encoder)} if encoder else None
+                ),
+            },
+        },
+        "data": {"init_args": {"batch_size": int(training["batch_size"])}},
+    }
+
+
+def fit(backbone: str, hypernet: str, budget: int, seconds: float, root: Path, num_frames: int) -> Path:
+    override = root / f"rd_{budget // 1000}k.yaml"
+    override.parent.mkdir(parents=True, exist_ok=True)
+    override.write_text(yaml.safe_dump(sized_config(backbone, hypernet, budget, num_frames), sort_keys=False))
     args = [
         "fit",
         "--config",
         str(REPO / "configs" / "quickstart.yaml"),
-        f"--model.init_args.backbone.init_args.channels={list(kw['channels'])}",
-        f"--model.init_args.backbone.init_args.stem_channels={kw['stem_channels']}",
-        "--model.init_args.hypernet=LowRankGateHyperHead",
-        "--model.init_args.hypernet.init_args.hidden=32",
-        "--model.init_args.learning_rate=0.01",
+        "--config",
+        str(override),
         f"--trainer.max_time=00:00:{int(seconds) // 60:02d}:{int(seconds) % 60:02d}",
         "--trainer.max_epochs=100000",
         "--trainer.check_val_every_n_epoch=100000",
@@ -129,6 +163,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results" / "rate_distortion_cpu.json")
     parser.add_argument("--overwrite", action="store_true")
     parser.add_argument("--fit-seconds", type=float, default=120.0)
+    parser.add_argument("--backbone", default="hnerv", help="a backbone with a size family (inrzoo list backbones)")
+    parser.add_argument("--hypernet", default="film")
     parser.add_argument("--summarize", type=Path, default=None, help="recompute BD-rates of an existing result")
     args = parser.parse_args(argv)
     if args.summarize is not None:
@@ -152,11 +188,13 @@ def main(argv: list[str] | None = None) -> int:
         "resolution": list(RESIZE),
         "frames": int(frames.shape[0]),
         "fit_seconds": args.fit_seconds,
+        "backbone": args.backbone,
+        "hypernet": args.hypernet,
         "inrzoo": [],
         "codecs": [],
     }
     for budget in BUDGETS:
-        run_dir = fit(budget, args.fit_seconds, work / "runs", dm.num_frames)
+        run_dir = fit(args.backbone, args.hypernet, budget, args.fit_seconds, work / "runs", dm.num_frames)
         for weight_bits, latent_bits in BIT_DEPTHS:
             result = compress_run(
                 run_dir,
