@@ -100,6 +100,7 @@ def test_config_runs(
     assert "inrzoo fit: 4 frames 40x60" in out, "the fit report names the frames it scored"
     psnr = float(out.split("PSNR")[1].split("dB")[0])
     assert math.isfinite(psnr)
+    assert not list(workdir.glob("**/*.ckpt")), "fast_dev_run writes no files (the summary says so)"
 
 
 def test_plugin_backbone_by_short_name(clip_path: Path, workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:

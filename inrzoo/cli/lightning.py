@@ -48,11 +48,17 @@ def _build_cli_class():  # noqa: ANN202 - Lightning's CLI is imported lazily (it
 
         def after_instantiate_classes(self) -> None:
             """Refuse a run folder that already holds a run, before the logger writes anything."""
+            from lightning.pytorch.callbacks import ModelCheckpoint
             from lightning.pytorch.utilities import rank_zero_only
 
-            # Under DDP the other ranks start while rank 0 writes the run folder: only rank 0 checks.
-            if self.subcommand is None or self.trainer.fast_dev_run:
+            if self.subcommand is None:
                 return
+            if self.trainer.fast_dev_run:
+                # A smoke run writes no files, but ModelCheckpoint(save_last=True) still saves at train end
+                # under fast_dev_run (its on_train_end skips the check the other hooks make).
+                self.trainer.callbacks = [c for c in self.trainer.callbacks if not isinstance(c, ModelCheckpoint)]
+                return
+            # Under DDP the other ranks start while rank 0 writes the run folder: only rank 0 checks.
             if self.subcommand == "fit" and self.config["fit"].get("resume"):
                 self._resume_from_newest_checkpoint()
             if rank_zero_only.rank != 0:
