@@ -61,6 +61,11 @@ def compress_run(
         raise InrzooError(
             f"{fitted.path} does not record its model config; compress a checkpoint written by `inrzoo fit`"
         )
+    if qat_epochs and model.rate is not None:
+        raise InrzooError(
+            f"{fitted.path} was fitted with a rate term: it already trained through its quantisation and the file "
+            "codes its own learned steps; --qat-epochs is for models fitted without one"
+        )
     if qat_epochs:
         default_stage = (fitted.run_dir or fitted.path.parent) / "compress_stage"
         model = quality_stage(
