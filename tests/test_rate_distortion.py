@@ -113,7 +113,7 @@ def test_format1_files_still_decode() -> None:
 
 
 def test_laplace_bits_are_a_code_length() -> None:
-    """Over the symbols' range the modelled probabilities sum to one (the coder's model is a distribution)."""
+    """Over the symbols' range (the tails on its ends) the probabilities sum to one: a distribution, as the coder's."""
     symbols = torch.arange(-20, 21).float()
     bits = laplace_bits(symbols, torch.tensor(0.3), torch.tensor(2.5))
     assert float((2.0**-bits).sum()) == pytest.approx(1.0, abs=1e-4)

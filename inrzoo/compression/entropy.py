@@ -105,7 +105,8 @@ def encode_laplace_stream(symbols: list[np.ndarray], groups: list[LaplaceGroup])
 
     ans = constriction.stream.stack.AnsCoder()
     for values, group in reversed(list(zip(symbols, groups, strict=True))):  # a stack: the first decodes first
-        ans.encode_reverse(values.astype(np.int32).ravel(), _laplace(group))
+        if group[3] != group[4]:  # one symbol repeated costs nothing: its range says it all
+            ans.encode_reverse(values.astype(np.int32).ravel(), _laplace(group))
     return ans.get_compressed().astype("<u4").tobytes()
 
 
@@ -113,4 +114,9 @@ def decode_laplace_stream(data: bytes, groups: list[LaplaceGroup]) -> list[np.nd
     import constriction
 
     ans = constriction.stream.stack.AnsCoder(np.frombuffer(data, dtype="<u4").astype(np.uint32))
-    return [np.asarray(ans.decode(_laplace(group), group[0]), dtype=np.int32) for group in groups]
+    return [
+        np.asarray(ans.decode(_laplace(group), group[0]), dtype=np.int32)
+        if group[3] != group[4]
+        else np.full(group[0], group[3], dtype=np.int32)
+        for group in groups
+    ]

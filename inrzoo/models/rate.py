@@ -22,9 +22,9 @@ from inrzoo.stored_config import trust_stored_class
 
 #: Bits of one tensor's model in the file: step, location, scale (float32) and the symbol range (int32 x 2).
 TABLE_BITS = 5 * 32
-#: The cheapest a symbol is estimated at (its probability is never taken below 2^-30: constriction's
-#: fixed-point models give every symbol in range some mass).
-_MIN_PROBABILITY = 2.0**-30
+#: The least probability a symbol is estimated at: constriction's fixed-point models (24 bits) give every
+#: symbol in range at least 2^-24, so a far outlier costs at most 24 bits in the file.
+_MIN_PROBABILITY = 2.0**-24
 
 
 def _laplace_cdf(x: Tensor, loc: Tensor, scale: Tensor) -> Tensor:
@@ -33,15 +33,18 @@ def _laplace_cdf(x: Tensor, loc: Tensor, scale: Tensor) -> Tensor:
 
 
 def laplace_bits(symbols: Tensor, loc: Tensor, scale: Tensor) -> Tensor:
-    """Code length in bits of each (real-valued) ``symbols`` under a Laplace(loc, scale) discretised to integers,
-    restricted to the symbols' range (as the file's coder is: it knows the lowest and highest symbol)."""
-    # Reflect onto the lower side, where the CDF is small and exact in float32.
-    lower_side = loc - (symbols - loc).abs()
-    probability = _laplace_cdf(lower_side + 0.5, loc, scale) - _laplace_cdf(lower_side - 0.5, loc, scale)
-    bits = -torch.log2(probability.clamp(min=_MIN_PROBABILITY))
+    """Code length in bits of each (real-valued) ``symbols`` under a Laplace(loc, scale) discretised to integers
+    over the symbols' range, the tails' mass on its two end symbols (as the file's coder, constriction's
+    ``QuantizedLaplace``, models it: it knows the lowest and highest symbol)."""
     low, high = torch.round(symbols.detach().min()), torch.round(symbols.detach().max())
-    in_range = _laplace_cdf(high + 0.5, loc, scale) - _laplace_cdf(low - 0.5, loc, scale)
-    return bits + torch.log2(in_range.clamp(min=_MIN_PROBABILITY))
+    # Reflect onto the lower side, where the CDF is small and exact in float32 (1 - F(x) = F(2 loc - x)).
+    lower_side = loc - (symbols - loc).abs()
+    interior = _laplace_cdf(lower_side + 0.5, loc, scale) - _laplace_cdf(lower_side - 0.5, loc, scale)
+    at_low = _laplace_cdf(symbols + 0.5, loc, scale)
+    at_high = _laplace_cdf(2 * loc - symbols + 0.5, loc, scale)
+    rounded = torch.round(symbols.detach())
+    probability = torch.where(rounded <= low, at_low, torch.where(rounded >= high, at_high, interior))
+    return -torch.log2(probability.clamp(min=_MIN_PROBABILITY))
 
 
 def straight_through_round(x: Tensor) -> Tensor:
@@ -55,24 +58,32 @@ class RateTerm(nn.Module):
 
     Args:
         lmbda: weight of the rate (bits per pixel) against the distortion; larger: a smaller file.
-        init_step: each tensor's first step size, as a share of its standard deviation at build time.
+        init_step: each tensor's first step size, as a share of its root mean square at build time (at least
+            0.01: a zero-initialised bias grows).
+        learning_rate: Adam learning rate of the steps and the entropy models' locations and scales (their
+            own, higher than the model's: they must follow the weights within a short fit).
     """
 
-    option_ranges = {"lmbda": numbers(0, 1e6), "init_step": numbers(0, 10, low_open=True)}
+    option_ranges = {
+        "lmbda": numbers(0, 1e6),
+        "init_step": numbers(0, 10, low_open=True),
+        "learning_rate": numbers(0, 1e6, low_open=True),
+    }
 
-    def __init__(self, lmbda: float = 0.01, init_step: float = 0.1) -> None:
+    def __init__(self, lmbda: float = 0.01, init_step: float = 0.1, learning_rate: float = 0.02) -> None:
         check_options(self, locals())
         super().__init__()
         self.lmbda = lmbda
         self.init_step = init_step
+        self.learning_rate = learning_rate
         self.names: list[str] = []
         self._index: dict[str, int] = {}
 
     def build(self, tensors: Mapping[str, Tensor]) -> RateTerm:
         """One step, location and scale per tensor in ``tensors`` (name -> its initial values)."""
         self.names = list(tensors)
-        spreads = torch.tensor([float(t.detach().float().std()) if t.numel() > 1 else 1.0 for t in tensors.values()])
-        steps = self.init_step * spreads.clamp(min=1e-4)
+        spreads = torch.tensor([float(t.detach().float().square().mean().sqrt()) for t in tensors.values()])
+        steps = self.init_step * spreads.clamp(min=1e-2)
         self.log_step = nn.Parameter(steps.log())
         self.loc = nn.Parameter(torch.zeros(len(self.names)))
         # Symbols x / step have a spread of about 1 / init_step: a Laplace of that spread.

@@ -444,14 +444,16 @@ class VideoINR(pl.LightningModule):
 
     def configure_optimizers(self) -> dict[str, Any]:
         latent_params = list(self.latents.parameters())
-        latent_ids = {id(p) for p in latent_params}
-        other_params = [p for p in self.parameters() if id(p) not in latent_ids]
-        optimizer = torch.optim.Adam(
-            [
-                {"params": other_params, "lr": self.learning_rate},
-                {"params": latent_params, "lr": self.latent_learning_rate or self.learning_rate},
-            ]
-        )
+        rate_params = list(self.rate.parameters()) if self.rate is not None else []
+        own_ids = {id(p) for p in latent_params + rate_params}
+        other_params = [p for p in self.parameters() if id(p) not in own_ids]
+        groups = [
+            {"params": other_params, "lr": self.learning_rate},
+            {"params": latent_params, "lr": self.latent_learning_rate or self.learning_rate},
+        ]
+        if rate_params:
+            groups.append({"params": rate_params, "lr": self.rate.learning_rate})
+        optimizer = torch.optim.Adam(groups)
         scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, self._schedule_factor)
         return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}
 
