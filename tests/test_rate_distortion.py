@@ -13,7 +13,7 @@ from test_cli import error_line, run
 from inrzoo.compression import Bitstream, BitstreamError, CompressionSettings, decode_model, quantized_state
 from inrzoo.errors import InrzooError
 from inrzoo.models.loading import load_video_inr
-from inrzoo.models.rate import RateTerm, laplace_bits
+from inrzoo.models.rate import TABLE_BITS, RateTerm, laplace_bits
 from inrzoo.runs import compress_run
 from inrzoo.runs import decode_uint8 as decode_frames
 
@@ -72,6 +72,21 @@ def test_decoding_the_file_equals_the_hard_quantised_model_bit_for_bit(fitted: S
     frames = list(range(original.latents.num_frames))
     assert torch.equal(decode_frames(from_file, frames), decode_frames(reference, frames))
     assert not torch.equal(decoded["latents.weight"], original.state_dict()["latents.weight"]), "nothing quantised?"
+
+
+def test_the_fit_validates_what_the_file_decodes(fitted: SimpleNamespace) -> None:
+    """The hard path the fit validates with gives the decoder's frames, so logged metrics are the file's."""
+    model = load_video_inr(fitted.low.run).eval()
+    from_file = decode_model(Bitstream.read(fitted.low.path))
+    with torch.no_grad():
+        frames, bpp = model.rate_decode(model.latents.weight)
+        hard, hard_bpp = model.rate_decode(model.latents.weight, noise=False)
+        expected = from_file.decode_latents(from_file.latents.weight)
+    assert torch.equal(hard, expected)
+    height, width = model.frame_size
+    bits = model.rate.file_bits(model.rate_tensors()) - TABLE_BITS * len(model.rate.names)
+    assert float(hard_bpp) == pytest.approx(bits / (model.latents.num_frames * height * width), rel=1e-4)
+    assert not torch.equal(frames, model.decode_latents(model.latents.weight)), "training decodes quantised too"
 
 
 def test_a_larger_lambda_gives_a_smaller_file(fitted: SimpleNamespace) -> None:

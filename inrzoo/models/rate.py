@@ -114,11 +114,17 @@ class RateTerm(nn.Module):
         return symbols.float() * self.step(name).detach().float().to(symbols.device)
 
     def relaxed(self, name: str, tensor: Tensor, noise: bool = True) -> tuple[Tensor, Tensor]:
-        """Training: (the decoder's values with a straight-through gradient, the estimated bits of ``tensor``)."""
+        """Training: (the decoder's values with a straight-through gradient, the estimated bits of ``tensor``).
+
+        ``noise=False``: the hard-rounded values and their bits, exactly as the file holds them (no gradient
+        to the values: for validation)."""
         i = self._index[name]
         step = self.log_step[i].exp().to(tensor.dtype)
         scaled = tensor / step
-        noisy = scaled + (torch.rand_like(scaled) - 0.5) if noise else torch.round(scaled)
+        if not noise:
+            rounded = torch.round(scaled)
+            return rounded * step, laplace_bits(rounded, self.loc[i], self.log_scale[i].exp()).sum()
+        noisy = scaled + (torch.rand_like(scaled) - 0.5)
         bits = laplace_bits(noisy, self.loc[i], self.log_scale[i].exp()).sum()
         return straight_through_round(scaled) * step, bits
 

@@ -368,15 +368,17 @@ class VideoINR(pl.LightningModule):
             return latents
         return self.latents(batch["index"])
 
-    def _rate_decode(self, latents: Tensor) -> tuple[Tensor, Tensor]:
-        """Decode through the quantisation the file will hold -> (frames, estimated bits per pixel)."""
-        assert self.rate is not None
+    def rate_decode(self, latents: Tensor, noise: bool = True) -> tuple[Tensor, Tensor]:
+        """latents: (B, D) -> (frames decoded through the quantisation the file will hold, estimated bits per
+        pixel). ``noise``: the training relaxation; without it, the file's exact hard-rounded values."""
+        if self.rate is None:
+            raise InrzooError("this model was fitted without a rate term")
         quantized, bits = {}, []
         for name, tensor in self.rate_tensors().items():
             if name != "latents.weight":
-                quantized[name], tensor_bits = self.rate.relaxed(name, tensor)
+                quantized[name], tensor_bits = self.rate.relaxed(name, tensor, noise)
                 bits.append(tensor_bits)
-        latents, latent_bits = self.rate.relaxed("latents.weight", latents)
+        latents, latent_bits = self.rate.relaxed("latents.weight", latents, noise)
         # The batch's latents stand for the whole dictionary's.
         bits.append(latent_bits * self.latents.num_frames / latents.shape[0])
         frames = torch.func.functional_call(self, quantized, (), {"latents": latents}, strict=False)
@@ -388,7 +390,7 @@ class VideoINR(pl.LightningModule):
         if self.rate is None:
             prediction, bpp = self.decode_latents(latents), None
         else:
-            prediction, bpp = self._rate_decode(latents)
+            prediction, bpp = self.rate_decode(latents)
         terms = self.loss_fn(prediction, batch["frame"])
         mse = torch.mean((prediction.detach().clamp(0, 1) - batch["frame"]) ** 2)
         loss = terms["loss"]
@@ -409,7 +411,10 @@ class VideoINR(pl.LightningModule):
         return loss
 
     def validation_step(self, batch: dict[str, Tensor], batch_idx: int) -> None:
-        prediction = self(batch["index"]).clamp(0, 1)
+        if self.rate is None:
+            prediction = self(batch["index"]).clamp(0, 1)
+        else:  # the file's quality: decoded through the hard quantisation
+            prediction = self.rate_decode(self.latents(batch["index"]), noise=False)[0].clamp(0, 1)
         self.val_metrics.update(prediction, batch["frame"])
         if self.alignment_objective is not None and self.alignment_objective.is_prepared:
             _, cosine = self.alignment_objective.terms(batch["index"], self.latents(batch["index"]))
