@@ -5,12 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 from types import SimpleNamespace
 
+import numpy as np
 import pytest
 import torch
 from helpers import REPO_ROOT
 from test_cli import error_line, run
 
 from inrzoo.compression import Bitstream, BitstreamError, CompressionSettings, decode_model, quantized_state
+from inrzoo.compression.entropy import decode_laplace_stream, encode_laplace_stream
 from inrzoo.errors import InrzooError
 from inrzoo.models.loading import load_video_inr
 from inrzoo.models.rate import TABLE_BITS, RateTerm, laplace_bits
@@ -137,3 +139,11 @@ def test_laplace_bits_are_a_code_length() -> None:
 def test_rate_options_are_checked() -> None:
     with pytest.raises(InrzooError, match="lmbda"):
         RateTerm(lmbda=-1.0)
+
+
+def test_the_laplace_stream_round_trips_with_constant_tensors() -> None:
+    symbols = [np.array([3, -1, 0, 5]), np.full(7, 2), np.array([0, 1])]
+    groups = [(4, 0.5, 2.0, -1, 5), (7, 0.0, 1.0, 2, 2), (2, 0.0, 1.0, 0, 1)]
+    data = encode_laplace_stream(symbols, groups)
+    assert all(np.array_equal(a, b) for a, b in zip(decode_laplace_stream(data, groups), symbols, strict=True))
+    assert len(data) == len(encode_laplace_stream([symbols[0], symbols[2]], [groups[0], groups[2]])), "constant: free"
