@@ -105,6 +105,16 @@ def test_a_damaged_rate_file_is_refused(fitted: SimpleNamespace) -> None:
         decode_model(stream)
 
 
+def test_compress_reports_the_fit_estimate(
+    fitted: SimpleNamespace, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(["compress", str(fitted.low.run), "-o", str(tmp_path / "x.inrz"), "--drop-alignment"]) == 0
+    line = capsys.readouterr().out.strip().splitlines()[-1]
+    estimate = int(line.split("coded part at ")[1].split(" bytes")[0].replace(",", ""))
+    size = int(line.split(": ")[1].split(" bytes")[0].replace(",", ""))
+    assert estimate == round(fitted.low.report["rate_estimate_bytes"]) and 0.5 * size < estimate < size
+
+
 def test_a_rate_fit_refuses_a_second_quantisation_stage(
     fitted: SimpleNamespace, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -91,6 +91,8 @@ def compress_run(
         "path": str(output), "bytes": size, "bpp": size * 8 / (num_frames * height * width),
         "frames": num_frames, "height": height, "width": width, "settings": asdict(settings), "qat_epochs": qat_epochs,
     }  # fmt: skip
+    if model.rate is not None:  # what the fit estimated the coded part at (the file adds its header and buffers)
+        report["rate_estimate_bytes"] = model.rate.file_bits(model.rate_tensors()) / 8
     if frames is None:
         report["note"] = note
         return report
