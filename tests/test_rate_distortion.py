@@ -157,3 +157,9 @@ def test_the_laplace_stream_round_trips_with_constant_tensors() -> None:
     data = encode_laplace_stream(symbols, groups)
     assert all(np.array_equal(a, b) for a, b in zip(decode_laplace_stream(data, groups), symbols, strict=True))
     assert len(data) == len(encode_laplace_stream([symbols[0], symbols[2]], [groups[0], groups[2]])), "constant: free"
+
+
+def test_a_bad_lambda_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    args = ["fit", "--config", str(REPO_ROOT / "configs" / "compress_rd.yaml"), "--model.init_args.rate.lmbda=-1"]
+    assert run(args) == 2
+    assert "model.init_args.rate.init_args.lmbda: got -1" in error_line(capsys)
