@@ -42,7 +42,7 @@ from inrzoo.compression.codec import CompressionSettings
 from inrzoo.data import VideoDataModule
 from inrzoo.errors import InrzooError
 from inrzoo.hypernets import FiLMHyperHead, FullWeightHyperHead, LowRankGateHyperHead
-from inrzoo.models import FrameEncoder, LatentDictionary, ReconstructionLoss, VideoINR
+from inrzoo.models import FrameEncoder, LatentDictionary, RateTerm, ReconstructionLoss, VideoINR
 from inrzoo.options import LEARNING_RATE, OptionError, Range, integers, numbers, option_ranges
 from inrzoo.registry import all_registries
 from inrzoo.tasks.interpolation import TemporalMLPInterpolator
@@ -380,7 +380,7 @@ def _built_in_classes() -> list[type]:
         if isinstance(info.target, type) and info.target.__module__.startswith("inrzoo.")
     ]
     others = [VideoINR, VideoDataModule, LatentDictionary, FrameEncoder, ReconstructionLoss, Alignment,
-              DivergenceGuard, FitReport, BenchOptions, CompressionSettings]  # fmt: skip
+              DivergenceGuard, FitReport, BenchOptions, CompressionSettings, RateTerm]  # fmt: skip
     return plugins + others
 
 

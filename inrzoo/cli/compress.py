@@ -64,4 +64,6 @@ def _format_report(report: dict[str, Any]) -> str:
         line += f", {report['decode_fps']:.1f} frames/s"
     else:
         line += f"; {report.get('note', '')}"
+    if report.get("rate_estimate_bytes") is not None:
+        line += f"; the fit estimated its coded part at {report['rate_estimate_bytes']:,.0f} bytes"
     return line

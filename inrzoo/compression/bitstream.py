@@ -23,7 +23,9 @@ from inrzoo.errors import InrzooError
 from inrzoo.stored_config import check_stored_config
 
 MAGIC = b"INRZ"
-FORMAT_VERSION = 1
+#: 2 (0.2): rate-coded tensors (``kind: "rate"``, one Laplace-coded stream for all, see :mod:`inrzoo.models.rate`).
+#: Format 1 files still decode: nothing of theirs changed meaning.
+FORMAT_VERSION = 2
 _PREFIX = struct.Struct("<4sHI")  # magic, version, header length
 _CRC = struct.Struct("<I")
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import fnmatch
+import struct
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -12,7 +13,14 @@ import torch
 from torch import Tensor
 
 from inrzoo.compression.bitstream import Bitstream, BitstreamError, check_model_config
-from inrzoo.compression.entropy import CodedSymbols, decode_symbols, encode_symbols
+from inrzoo.compression.entropy import (
+    CodedSymbols,
+    LaplaceGroup,
+    decode_laplace_stream,
+    decode_symbols,
+    encode_laplace_stream,
+    encode_symbols,
+)
 from inrzoo.compression.quantize import QuantizedTensor, best_quantization, prune_smallest
 from inrzoo.errors import InrzooError
 from inrzoo.options import check_options, integers, numbers
@@ -26,7 +34,9 @@ LATENT_TENSORS = ("latents.weight",)
 #: ``alignment_head.*``, ``teacher_mean`` and ``teacher_spread``: the model renames them as it loads them).
 ALIGNMENT_TENSORS = ("alignment_objective.*",)
 #: Tensors that only serve training (the frame encoder's outputs are already in the latents): never stored.
-TRAINING_ONLY_TENSORS = ("frame_encoder.*", "encoder_retired")
+TRAINING_ONLY_TENSORS = ("frame_encoder.*", "encoder_retired", "rate.*")
+#: A rate-coded tensor's model in the payload: step, Laplace location and scale (float32), symbol range (int32).
+_RATE_TABLE = struct.Struct("<fffii")
 
 
 @dataclass(frozen=True)
@@ -83,8 +93,11 @@ def _quantizable(tensor: Tensor) -> bool:
 def quantized_state(model: VideoINR, settings: CompressionSettings) -> dict[str, Tensor]:
     """What decoding the file gives back, computed in memory (the reference the round trip must equal)."""
     state = {}
+    rate = model.rate
     for name, tensor in prepared_state(model, settings).items():
-        if _quantizable(tensor):
+        if rate is not None and name in rate:
+            tensor = rate.dequantize(name, rate.symbols(name, tensor)).to(tensor.dtype)
+        elif _quantizable(tensor):
             bits = settings.latent_bits if _is(name, LATENT_TENSORS) else settings.weight_bits
             tensor = best_quantization(tensor, bits).dequantize().to(tensor.dtype)
         state[name] = tensor
@@ -116,9 +129,22 @@ def encode_model(
     """The bitstream of a fitted model; ``model_config`` is what rebuilds it (the hyperparameters the CLI saved)."""
     payload = _Payload()
     entries = []
+    rate = model.rate
+    rate_symbols: list[np.ndarray] = []
+    rate_groups: list[LaplaceGroup] = []
     for name, tensor in prepared_state(model, settings).items():
         entry: dict[str, Any] = {"name": name, "shape": list(tensor.shape)}
-        if _quantizable(tensor):
+        if rate is not None and name in rate:
+            # The symbols and models the fit estimated its bits with, coded in one stream after the loop.
+            symbols = rate.symbols(name, tensor).numpy()
+            loc, scale = rate.model(name)
+            step = float(rate.step(name).detach())
+            table = _RATE_TABLE.pack(step, loc, scale, int(symbols.min()), int(symbols.max()))
+            rate_symbols.append(symbols)
+            _, *stored = _RATE_TABLE.unpack(table)  # the float32 values the decoder reads
+            rate_groups.append((symbols.size, *stored))
+            entry.update(kind="rate", dtype=str(tensor.dtype).removeprefix("torch."), table=payload.add(table))
+        elif _quantizable(tensor):
             bits = settings.latent_bits if _is(name, LATENT_TENSORS) else settings.weight_bits
             quantized = best_quantization(tensor, bits)
             coded = encode_symbols(quantized.symbols.numpy(), bits)
@@ -137,6 +163,8 @@ def encode_model(
     if not settings.keep_alignment:
         config["alignment"] = None
     header = {"model": config, "video": video, "settings": asdict(settings), "tensors": entries}
+    if rate_groups:
+        header["rate_stream"] = payload.add(encode_laplace_stream(rate_symbols, rate_groups))
     return Bitstream(header, b"".join(payload.chunks))
 
 
@@ -147,10 +175,39 @@ def _slice(payload: bytes, span: list[int], name: str) -> bytes:
     return payload[start : start + length]
 
 
+def _decode_rate_tensors(stream: Bitstream, entries: list[dict[str, Any]]) -> dict[str, Tensor]:
+    """The rate-coded tensors (format 2): per tensor a model table, then one Laplace-coded stream for all."""
+    tables, groups = [], []
+    for entry in entries:
+        table = _slice(stream.payload, entry["table"], entry["name"])
+        if len(table) != _RATE_TABLE.size:
+            raise BitstreamError(f"tensor {entry['name']} has a damaged model table: the file is corrupted")
+        step, *model = _RATE_TABLE.unpack(table)
+        tables.append(step)
+        groups.append((int(np.prod(entry["shape"])) if entry["shape"] else 1, *model))
+    if "rate_stream" not in stream.header:
+        raise BitstreamError("the bitstream has rate-coded tensors but no rate stream: the file is corrupted")
+    data = _slice(stream.payload, stream.header["rate_stream"], "rate stream")
+    try:
+        decoded = decode_laplace_stream(data, groups)
+    except (ValueError, RuntimeError, AssertionError) as err:  # constriction's errors on a damaged stream
+        raise BitstreamError(f"the rate stream does not decode ({err}): the file is corrupted") from err
+    state = {}
+    for entry, step, symbols in zip(entries, tables, decoded, strict=True):
+        values = torch.from_numpy(symbols.copy()).reshape(entry["shape"]).float() * torch.tensor(step)
+        state[entry["name"]] = values.to(getattr(torch, entry["dtype"]))
+    return state
+
+
 def decode_state(stream: Bitstream) -> dict[str, Tensor]:
     state = {}
+    rate_entries = [entry for entry in stream.header["tensors"] if entry["kind"] == "rate"]
+    if rate_entries:
+        state.update(_decode_rate_tensors(stream, rate_entries))
     for entry in stream.header["tensors"]:
         name, shape = entry["name"], tuple(entry["shape"])
+        if entry["kind"] == "rate":
+            continue
         count = int(np.prod(shape)) if shape else 1
         data = _slice(stream.payload, entry["data"], name)
         if entry["kind"] == "raw":

@@ -22,6 +22,7 @@ from inrzoo.models.frame_encoder import FrameEncoder
 from inrzoo.models.latent_dictionary import LatentDictionary
 from inrzoo.models.losses import ReconstructionLoss
 from inrzoo.models.metrics import frame_metrics
+from inrzoo.models.rate import RateTerm
 from inrzoo.options import COUNT, FRACTION, LEARNING_RATE, PIXELS, WIDTH, check_options, integers, numbers
 from inrzoo.stored_config import trust_stored_class
 from inrzoo.tasks.interpolation import LatentInterpolator, fit_interpolator
@@ -30,7 +31,7 @@ from inrzoo.teachers.base import Teacher
 #: Version of what a checkpoint holds; a checkpoint with a higher one is refused with a clear error.
 CHECKPOINT_FORMAT = 1
 #: Constructor arguments that are plugins (or hold one): saved as hyperparameters only as config data.
-PLUGIN_ARGUMENTS = ("backbone", "hypernet", "loss", "alignment", "interpolator", "frame_encoder")
+PLUGIN_ARGUMENTS = ("backbone", "hypernet", "loss", "alignment", "interpolator", "frame_encoder", "rate")
 
 
 def is_config_data(value: object) -> bool:
@@ -83,6 +84,10 @@ class VideoINR(pl.LightningModule):
         channels_last: keep the conv weights (and so the activations) in NHWC memory order: 12% faster
             epochs on this project's reference CPU at the same PSNR (benchmarks/README.md); weights, checkpoints
             and bitstreams are unchanged.
+        rate: fit for the file's size too (:class:`~inrzoo.models.rate.RateTerm`): the latents, backbone and
+            hypernetwork train through their quantisation (learned step per tensor), and the loss adds
+            ``rate.lmbda`` x the estimated bits per pixel under learned entropy models, which `inrzoo compress`
+            then codes exactly. None: quantised after the fit only.
     """
 
     option_ranges = {
@@ -116,6 +121,7 @@ class VideoINR(pl.LightningModule):
         interpolator: LatentInterpolator | None = None,
         frame_encoder: FrameEncoder | None = None,
         channels_last: bool = False,
+        rate: RateTerm | None = None,
     ) -> None:
         check_options(self, locals())
         super().__init__()
@@ -164,6 +170,15 @@ class VideoINR(pl.LightningModule):
             self.backbone.compile()
         self.alignment = alignment
         self.alignment_objective = AlignmentObjective(alignment, latent_size) if alignment is not None else None
+        # Last: it takes a step per tensor the decoder stores, so those must all exist.
+        self.rate = rate.build(self.rate_tensors()) if rate is not None else None
+
+    def rate_tensors(self) -> dict[str, Tensor]:
+        """The tensors a rate term quantises and codes: the latents, the backbone's and the heads' parameters."""
+        named = [("latents.weight", self.latents.weight)]
+        named += [(f"backbone.{n}", p) for n, p in self.backbone.named_parameters()]
+        named += [(f"hypernet.{n}", p) for n, p in self.hypernet.named_parameters()]
+        return {name: p for name, p in named if p.is_floating_point() and p.numel() >= 2}
 
     def _save_config_hyperparameters(self) -> None:
         """Save the constructor's arguments as hyperparameters, the plugins among them only as config data.
@@ -200,9 +215,9 @@ class VideoINR(pl.LightningModule):
         # Backbones with a size multiple render padded; crop back to the native frame.
         return frames[..., :height, :width]
 
-    def forward(self, indices: Tensor) -> Tensor:
-        """indices: (B,) frame numbers -> (B, 3, H, W)."""
-        return self.decode_latents(self.latents(indices))
+    def forward(self, indices: Tensor | None = None, latents: Tensor | None = None) -> Tensor:
+        """indices: (B,) frame numbers (or their ``latents``, (B, D)) -> (B, 3, H, W)."""
+        return self.decode_latents(self.latents(indices) if latents is None else latents)
 
     def decode_frames(self, indices: Tensor) -> Tensor:
         """Like forward, but frames never trained come from the trained latents around them
@@ -353,12 +368,35 @@ class VideoINR(pl.LightningModule):
             return latents
         return self.latents(batch["index"])
 
+    def rate_decode(self, latents: Tensor, noise: bool = True) -> tuple[Tensor, Tensor]:
+        """latents: (B, D) -> (frames decoded through the quantisation the file will hold, estimated bits per
+        pixel). ``noise``: the training relaxation; without it, the file's exact hard-rounded values."""
+        if self.rate is None:
+            raise InrzooError("this model was fitted without a rate term")
+        quantized, bits = {}, []
+        for name, tensor in self.rate_tensors().items():
+            if name != "latents.weight":
+                quantized[name], tensor_bits = self.rate.relaxed(name, tensor, noise)
+                bits.append(tensor_bits)
+        latents, latent_bits = self.rate.relaxed("latents.weight", latents, noise)
+        # The batch's latents stand for the whole dictionary's.
+        bits.append(latent_bits * self.latents.num_frames / latents.shape[0])
+        frames = torch.func.functional_call(self, quantized, (), {"latents": latents}, strict=False)
+        height, width = self.frame_size
+        return frames, torch.stack(bits).sum() / (self.latents.num_frames * height * width)
+
     def training_step(self, batch: dict[str, Tensor], batch_idx: int) -> Tensor:
         latents = self._training_latents(batch)
-        prediction = self.decode_latents(latents)
+        if self.rate is None:
+            prediction, bpp = self.decode_latents(latents), None
+        else:
+            prediction, bpp = self.rate_decode(latents)
         terms = self.loss_fn(prediction, batch["frame"])
         mse = torch.mean((prediction.detach().clamp(0, 1) - batch["frame"]) ** 2)
         loss = terms["loss"]
+        if bpp is not None:
+            self.log("train/bpp_estimate", bpp, prog_bar=True)
+            loss = loss + self.rate.lmbda * bpp
         if self.alignment_objective is not None:
             align_loss, cosine = self.alignment_objective.terms(batch["index"], latents)
             self.log("train/recon_loss", terms["loss"])
@@ -373,7 +411,10 @@ class VideoINR(pl.LightningModule):
         return loss
 
     def validation_step(self, batch: dict[str, Tensor], batch_idx: int) -> None:
-        prediction = self(batch["index"]).clamp(0, 1)
+        if self.rate is None:
+            prediction = self(batch["index"]).clamp(0, 1)
+        else:  # the file's quality: decoded through the hard quantisation
+            prediction = self.rate_decode(self.latents(batch["index"]), noise=False)[0].clamp(0, 1)
         self.val_metrics.update(prediction, batch["frame"])
         if self.alignment_objective is not None and self.alignment_objective.is_prepared:
             _, cosine = self.alignment_objective.terms(batch["index"], self.latents(batch["index"]))
@@ -408,14 +449,16 @@ class VideoINR(pl.LightningModule):
 
     def configure_optimizers(self) -> dict[str, Any]:
         latent_params = list(self.latents.parameters())
-        latent_ids = {id(p) for p in latent_params}
-        other_params = [p for p in self.parameters() if id(p) not in latent_ids]
-        optimizer = torch.optim.Adam(
-            [
-                {"params": other_params, "lr": self.learning_rate},
-                {"params": latent_params, "lr": self.latent_learning_rate or self.learning_rate},
-            ]
-        )
+        rate_params = list(self.rate.parameters()) if self.rate is not None else []
+        own_ids = {id(p) for p in latent_params + rate_params}
+        other_params = [p for p in self.parameters() if id(p) not in own_ids]
+        groups = [
+            {"params": other_params, "lr": self.learning_rate},
+            {"params": latent_params, "lr": self.latent_learning_rate or self.learning_rate},
+        ]
+        if rate_params:
+            groups.append({"params": rate_params, "lr": self.rate.learning_rate})
+        optimizer = torch.optim.Adam(groups)
         scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, self._schedule_factor)
         return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}
 

@@ -61,6 +61,11 @@ def compress_run(
         raise InrzooError(
             f"{fitted.path} does not record its model config; compress a checkpoint written by `inrzoo fit`"
         )
+    if qat_epochs and model.rate is not None:
+        raise InrzooError(
+            f"{fitted.path} was fitted with a rate term: it already trained through its quantisation and the file "
+            "codes its own learned steps; --qat-epochs is for models fitted without one"
+        )
     if qat_epochs:
         default_stage = (fitted.run_dir or fitted.path.parent) / "compress_stage"
         model = quality_stage(
@@ -86,6 +91,8 @@ def compress_run(
         "path": str(output), "bytes": size, "bpp": size * 8 / (num_frames * height * width),
         "frames": num_frames, "height": height, "width": width, "settings": asdict(settings), "qat_epochs": qat_epochs,
     }  # fmt: skip
+    if model.rate is not None:  # what the fit estimated the coded part at (the file adds its header and buffers)
+        report["rate_estimate_bytes"] = model.rate.file_bits(model.rate_tensors()) / 8
     if frames is None:
         report["note"] = note
         return report
