@@ -54,7 +54,7 @@ torch.manual_seed(0)
 torch.set_num_threads(2)
 H, W = map(int, a.size.split(","))
 dm = VideoDataModule(a.video, resize=(H, W), max_frames=a.frames or None)
-frames = dm.frames
+frames = dm.frames[:]
 T = frames.shape[0]
 tgt = frames.float() / 255
 if a.arch == "hnerv":

@@ -30,10 +30,10 @@ from inrzoo.baselines import encode_with_ffmpeg, ffmpeg_version
 from inrzoo.bench.environment import provenance
 from inrzoo.bench.sizing import size_to_budget
 from inrzoo.cli import main as inrzoo_main
-from inrzoo.compression import compress_run
 from inrzoo.data import VideoDataModule
 from inrzoo.hypernets import HYPERNETS
 from inrzoo.io.files import claim_output
+from inrzoo.runs import compress_run
 
 REPO = Path(__file__).resolve().parent.parent
 VIDEO, RESIZE = "sample:bunny", (180, 320)
@@ -43,9 +43,12 @@ CODECS = {"x264": ("libx264", "veryslow"), "x265": ("libx265", "veryslow"), "av1
 CRFS = {"x264": (26, 30, 34, 38, 42, 46, 51), "x265": (26, 30, 34, 38, 42, 46, 51), "av1": (35, 42, 49, 56, 63)}
 
 
-def sized_config(backbone: str, hypernet: str, budget: int, num_frames: int) -> dict[str, Any]:
+def sized_config(
+    backbone: str, hypernet: str, budget: int, num_frames: int, lmbda: float | None = None
+) -> dict[str, Any]:
     """The override of the quickstart config that makes it the bench's ``backbone`` + ``hypernet`` member
-    at ``budget`` with that backbone's recommended recipe, under a wall-clock cosine schedule."""
+    at ``budget`` with that backbone's recommended recipe, under a wall-clock cosine schedule; with
+    ``lmbda``, fitted under the rate term (distortion + lmbda x estimated bpp, issue 15)."""
     sized = size_to_budget(backbone, budget, num_frames, RESIZE, hypernet=hypernet)
     backbone_cls, head_cls = BACKBONES.get(backbone), HYPERNETS.get(hypernet)
     training = {"batch_size": 1, "learning_rate": 1e-3, **backbone_cls.recommended_training}
@@ -68,16 +71,22 @@ def sized_config(backbone: str, hypernet: str, budget: int, num_frames: int) -> 
                 "frame_encoder": (
                     {"class_path": "inrzoo.models.FrameEncoder", "init_args": dict(encoder)} if encoder else None
                 ),
+                "rate": None
+                if lmbda is None
+                else {"class_path": "inrzoo.models.RateTerm", "init_args": {"lmbda": lmbda}},
             },
         },
         "data": {"init_args": {"batch_size": int(training["batch_size"])}},
     }
 
 
-def fit(backbone: str, hypernet: str, budget: int, seconds: float, root: Path, num_frames: int) -> Path:
-    override = root / f"rd_{budget // 1000}k.yaml"
+def fit(
+    backbone: str, hypernet: str, budget: int, seconds: float, root: Path, num_frames: int, lmbda: float | None = None
+) -> Path:
+    name = f"rd_{budget // 1000}k" + ("" if lmbda is None else f"_lmbda{lmbda:g}")
+    override = root / f"{name}.yaml"
     override.parent.mkdir(parents=True, exist_ok=True)
-    override.write_text(yaml.safe_dump(sized_config(backbone, hypernet, budget, num_frames), sort_keys=False))
+    override.write_text(yaml.safe_dump(sized_config(backbone, hypernet, budget, num_frames, lmbda), sort_keys=False))
     args = [
         "fit",
         "--config",
@@ -89,11 +98,11 @@ def fit(backbone: str, hypernet: str, budget: int, seconds: float, root: Path, n
         "--trainer.check_val_every_n_epoch=100000",
         "--trainer.enable_progress_bar=false",
         f"--trainer.logger.init_args.save_dir={root}",
-        f"--trainer.logger.init_args.name=rd_{budget // 1000}k",
+        f"--trainer.logger.init_args.name={name}",
     ]
     if inrzoo_main(args) != 0:
-        raise RuntimeError(f"fit at {budget} failed")
-    return root / f"rd_{budget // 1000}k" / "version_0"
+        raise RuntimeError(f"fit {name} failed")
+    return root / name / "version_0"
 
 
 def frontier(points: list[dict[str, Any]]) -> list[tuple[float, float]]:
@@ -146,7 +155,11 @@ def plot(report: dict[str, Any], path: Path) -> None:
             ax.plot(*zip(*pts, strict=True), "-o", markersize=3, label=f"{codec}")
     for bits in BIT_DEPTHS:
         pts = sorted((r["bpp"], r["psnr"]) for r in report["inrzoo"] if (r["weight_bits"], r["latent_bits"]) == bits)
-        ax.plot(*zip(*pts, strict=True), "--s", label=f"inrzoo .inrz w{bits[0]}/l{bits[1]}")
+        if pts:
+            ax.plot(*zip(*pts, strict=True), "--s", label=f"inrzoo .inrz w{bits[0]}/l{bits[1]}")
+    pts = sorted((r["bpp"], r["psnr"]) for r in report.get("rate", []))
+    if pts:
+        ax.plot(*zip(*pts, strict=True), "-D", label="inrzoo .inrz, fitted under the rate term")
     ax.set_xscale("log")
     ax.set_xlabel("bits per pixel (file bytes x 8 / pixels)")
     ax.set_ylabel("PSNR (dB)")
@@ -165,6 +178,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fit-seconds", type=float, default=120.0)
     parser.add_argument("--backbone", default="hnerv", help="a backbone with a size family (inrzoo list backbones)")
     parser.add_argument("--hypernet", default="film")
+    parser.add_argument("--budgets", default=",".join(str(b) for b in BUDGETS), help="comma-separated; '' for none")
+    parser.add_argument(
+        "--lambdas", default="", help="comma-separated rate weights: fits under the rate term at --rate-budget"
+    )
+    parser.add_argument("--rate-budget", type=int, default=400_000)
     parser.add_argument("--summarize", type=Path, default=None, help="recompute BD-rates of an existing result")
     args = parser.parse_args(argv)
     if args.summarize is not None:
@@ -179,7 +197,7 @@ def main(argv: list[str] | None = None) -> int:
     warnings.filterwarnings("ignore")
     start = time.perf_counter()
     dm = VideoDataModule(path=VIDEO, resize=RESIZE)
-    frames = dm.frames
+    frames = dm.frames[:]  # in memory: the codecs encode the clip whole
     work = Path(tempfile.mkdtemp(prefix="inrzoo-rd-"))
     report: dict[str, Any] = {
         "name": "rate_distortion",
@@ -193,7 +211,27 @@ def main(argv: list[str] | None = None) -> int:
         "inrzoo": [],
         "codecs": [],
     }
-    for budget in BUDGETS:
+    budgets = [int(b) for b in args.budgets.split(",") if b.strip()]
+    lambdas = [float(v) for v in args.lambdas.split(",") if v.strip()]
+    report["rate"] = []
+    for lmbda in lambdas:
+        run_dir = fit(
+            args.backbone, args.hypernet, args.rate_budget, args.fit_seconds, work / "runs", dm.num_frames, lmbda
+        )
+        result = compress_run(run_dir, work / f"rate_{lmbda:g}.inrz")
+        record = {
+            "budget": args.rate_budget,
+            "lmbda": lmbda,
+            "bytes": result["bytes"],
+            "estimate_bytes": result.get("rate_estimate_bytes"),
+            "bpp": result["bpp"],
+            "psnr": result["psnr"],
+            "ms_ssim": result["ms_ssim"],
+            "decode_fps": result["decode_fps"],
+        }
+        report["rate"].append(record)
+        print(f"inrzoo rate lmbda {lmbda:g}: {result['bpp']:.4f} bpp, {result['psnr']:.2f} dB", flush=True)
+    for budget in budgets:
         run_dir = fit(args.backbone, args.hypernet, budget, args.fit_seconds, work / "runs", dm.num_frames)
         for weight_bits, latent_bits in BIT_DEPTHS:
             result = compress_run(
@@ -255,12 +293,14 @@ def summarize(report: dict[str, Any]) -> None:
         for b in BIT_DEPTHS
     }
     curves["all files"] = report["inrzoo"]
+    if report.get("rate"):
+        curves["rate term"] = report["rate"]
     for label, curve in curves.items():
         for codec in CODECS:
             anchor = [r for r in report["codecs"] if r["codec"] == codec]
             if anchor:
                 report["bd_rate_percent"][f"{label} vs {codec}"] = bd_rate(anchor, curve)
-    best = max(report["inrzoo"], key=lambda r: r["psnr"])
+    best = max(report["inrzoo"] + report.get("rate", []), key=lambda r: r["psnr"])
     report["decode_speed"] = {"inrzoo": {"psnr": best["psnr"], "decode_fps": best["decode_fps"]}}
     for codec in CODECS:
         points = [r for r in report["codecs"] if r["codec"] == codec]
