@@ -112,7 +112,8 @@ def main(argv: list[str] | None = None) -> int:
         with torch.no_grad():
             aligned_entries.append(VideoEntry(name, f"sample:{sample}", aligned.aligned_embeddings().cpu()))
         corpus_teacher.append(pool_frames(teacher_features(teacher, dm.frames, dm.video_key, cache, progress=False)))
-        copy = encode_with_ffmpeg(dm.frames, cache / "queries", "libx264", crf=QUERY_CRF, preset="medium", fps=dm.fps)
+        frames = dm.frames[:]  # in memory: the encoder takes the clip whole
+        copy = encode_with_ffmpeg(frames, cache / "queries", "libx264", crf=QUERY_CRF, preset="medium", fps=dm.fps)
         copy_frames, _ = decode_video(copy.path, dm.num_frames)
         queries.append(pool_frames(teacher_features(teacher, copy_frames, None, progress=False)))
         names.append(name)
