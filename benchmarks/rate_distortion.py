@@ -28,7 +28,7 @@ import yaml
 from inrzoo.backbones import BACKBONES
 from inrzoo.baselines import encode_with_ffmpeg, ffmpeg_version
 from inrzoo.bench.environment import provenance
-from inrzoo.bench.sizing import size_to_budget
+from inrzoo.bench.sizing import size_to_budget, training_recipe
 from inrzoo.cli import main as inrzoo_main
 from inrzoo.data import VideoDataModule
 from inrzoo.hypernets import HYPERNETS
@@ -51,7 +51,7 @@ def sized_config(
     ``lmbda``, fitted under the rate term (distortion + lmbda x estimated bpp, issue 15)."""
     sized = size_to_budget(backbone, budget, num_frames, RESIZE, hypernet=hypernet)
     backbone_cls, head_cls = BACKBONES.get(backbone), HYPERNETS.get(hypernet)
-    training = {"batch_size": 1, "learning_rate": 1e-3, **backbone_cls.recommended_training}
+    training = training_recipe(backbone)
     encoder = backbone_cls.recommended_frame_encoder
     head_args: dict[str, Any] = dict(sized.hypernet_kwargs)
     if "layers" in inspect.signature(head_cls).parameters:

@@ -47,3 +47,11 @@ def name_before_0_2(name: str) -> str:
         if name.startswith(new):
             return old + name[len(new) :]
     return name
+
+
+def write_two_clip_corpus(root: Path) -> Path:
+    """``shapes.mp4`` and its negative ``negative.mp4`` under ``root``: two videos a corpus command fits."""
+    frames = synthetic_frames()
+    encode_clip(frames, root / "shapes.mp4")
+    encode_clip((255 - frames).contiguous(), root / "negative.mp4")
+    return root

@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 import pytest
-from helpers import REPO_ROOT, encode_clip, synthetic_frames
+from helpers import REPO_ROOT, write_two_clip_corpus
 
 from inrzoo.errors import InrzooError
 from inrzoo.fleet.lock import lock_video
@@ -55,10 +55,7 @@ def start_together(commands: list[list[str]], tmp_path: Path) -> list[subprocess
 
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("corpus")
-    frames = synthetic_frames()
-    encode_clip(frames, root / "shapes.mp4")
-    encode_clip((255 - frames).contiguous(), root / "negative.mp4")
+    root = write_two_clip_corpus(tmp_path_factory.mktemp("corpus"))
     (root / "videos.txt").write_text("shapes.mp4\nnegative.mp4\n")
     return root
 

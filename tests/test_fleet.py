@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from helpers import REPO_ROOT, encode_clip, synthetic_frames
+from helpers import REPO_ROOT, write_two_clip_corpus
 from test_cli import error_line, run
 
 from inrzoo.fleet import read_manifest
@@ -30,10 +30,7 @@ CONFIG = str(REPO_ROOT / "configs" / "quickstart.yaml")
 
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("corpus")
-    frames = synthetic_frames()
-    encode_clip(frames, root / "shapes.mp4")
-    encode_clip((255 - frames).contiguous(), root / "negative.mp4")
+    root = write_two_clip_corpus(tmp_path_factory.mktemp("corpus"))
     (root / "videos.txt").write_text("# two clips\nshapes.mp4\n\nnegative.mp4  # the negative\n")
     (root / "one.txt").write_text("shapes.mp4\n")
     return root

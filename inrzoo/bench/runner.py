@@ -14,11 +14,10 @@ from typing import Any, Literal
 
 import lightning.pytorch as pl
 
-from inrzoo.backbones import BACKBONES
 from inrzoo.baselines import CodecResult, encode_with_ffmpeg, ffmpeg_version, require_ffmpeg
 from inrzoo.bench.environment import provenance
 from inrzoo.bench.matrix import Combination, plan_matrix, split_patterns
-from inrzoo.bench.sizing import SizedModel, SizingError, size_to_budget
+from inrzoo.bench.sizing import SizedModel, SizingError, size_to_budget, training_recipe
 from inrzoo.bench.tiers import TIERS, Tier
 from inrzoo.data import VideoDataModule
 from inrzoo.errors import InrzooError
@@ -177,7 +176,7 @@ def fit_combination(
     sized: SizedModel, dm: VideoDataModule, settings: ResolvedSettings, seed: int, accelerator: str
 ) -> dict[str, Any]:
     """Train one sized combination within the budget, then score it on every frame."""
-    training = {"batch_size": 1, "learning_rate": 1e-3, **BACKBONES.get(sized.backbone).recommended_training}
+    training = training_recipe(sized.backbone)
     overrides = {"batch_size": settings.batch_size, "learning_rate": settings.learning_rate}
     training.update({k: v for k, v in overrides.items() if v is not None})
     dm.batch_size = int(training["batch_size"])

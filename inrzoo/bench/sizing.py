@@ -51,6 +51,12 @@ class SizedModel:
         )
 
 
+def training_recipe(backbone: str) -> dict[str, Any]:
+    """Batch size and learning rate a fit of ``backbone`` uses unless told otherwise: its
+    ``recommended_training`` over the defaults (batch 1, lr 1e-3) for backbones that declare none."""
+    return {"batch_size": 1, "learning_rate": 1e-3, **BACKBONES.get(backbone).recommended_training}
+
+
 def has_size_family(backbone: str) -> bool:
     target = BACKBONES.get(backbone)
     return isinstance(target, type) and target.scaled_kwargs(1.0) is not None
