@@ -44,12 +44,17 @@ CRFS = {"x264": (26, 30, 34, 38, 42, 46, 51), "x265": (26, 30, 34, 38, 42, 46, 5
 
 
 def sized_config(
-    backbone: str, hypernet: str, budget: int, num_frames: int, lmbda: float | None = None
+    backbone: str,
+    hypernet: str,
+    budget: int,
+    num_frames: int,
+    lmbda: float | None = None,
+    resize: tuple[int, int] = RESIZE,
 ) -> dict[str, Any]:
     """The override of the quickstart config that makes it the bench's ``backbone`` + ``hypernet`` member
     at ``budget`` with that backbone's recommended recipe, under a wall-clock cosine schedule; with
     ``lmbda``, fitted under the rate term (distortion + lmbda x estimated bpp, issue 15)."""
-    sized = size_to_budget(backbone, budget, num_frames, RESIZE, hypernet=hypernet)
+    sized = size_to_budget(backbone, budget, num_frames, resize, hypernet=hypernet)
     backbone_cls, head_cls = BACKBONES.get(backbone), HYPERNETS.get(hypernet)
     training = training_recipe(backbone)
     encoder = backbone_cls.recommended_frame_encoder
@@ -81,12 +86,22 @@ def sized_config(
 
 
 def fit(
-    backbone: str, hypernet: str, budget: int, seconds: float, root: Path, num_frames: int, lmbda: float | None = None
+    backbone: str,
+    hypernet: str,
+    budget: int,
+    seconds: float,
+    root: Path,
+    num_frames: int,
+    lmbda: float | None = None,
+    video: str = VIDEO,
+    resize: tuple[int, int] = RESIZE,
 ) -> Path:
     name = f"rd_{budget // 1000}k" + ("" if lmbda is None else f"_lmbda{lmbda:g}")
     override = root / f"{name}.yaml"
     override.parent.mkdir(parents=True, exist_ok=True)
-    override.write_text(yaml.safe_dump(sized_config(backbone, hypernet, budget, num_frames, lmbda), sort_keys=False))
+    config = sized_config(backbone, hypernet, budget, num_frames, lmbda, resize)
+    config["data"]["init_args"].update(path=video, resize=list(resize))
+    override.write_text(yaml.safe_dump(config, sort_keys=False))
     args = [
         "fit",
         "--config",
@@ -163,7 +178,9 @@ def plot(report: dict[str, Any], path: Path) -> None:
     ax.set_xscale("log")
     ax.set_xlabel("bits per pixel (file bytes x 8 / pixels)")
     ax.set_ylabel("PSNR (dB)")
-    ax.set_title(f"Bunny {RESIZE[0]}x{RESIZE[1]}, {report['frames']} frames: real files")
+    ax.set_title(
+        f"{report['video']} {report['resolution'][0]}x{report['resolution'][1]}, {report['frames']} frames: real files"
+    )
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=8)
     fig.tight_layout()
@@ -183,6 +200,14 @@ def main(argv: list[str] | None = None) -> int:
         "--lambdas", default="", help="comma-separated rate weights: fits under the rate term at --rate-budget"
     )
     parser.add_argument("--rate-budget", type=int, default=400_000)
+    parser.add_argument("--video", default=VIDEO, help="any video inrzoo reads (sample:bikes, sample:carphone, a file)")
+    parser.add_argument("--resize", default=f"{RESIZE[0]}x{RESIZE[1]}", help="HxW the clip is fitted and coded at")
+    parser.add_argument(
+        "--gop",
+        type=int,
+        default=0,
+        help="also compress each fit with latents coded across time (inrzoo compress --gop)",
+    )
     parser.add_argument("--summarize", type=Path, default=None, help="recompute BD-rates of an existing result")
     args = parser.parse_args(argv)
     if args.summarize is not None:
@@ -196,14 +221,16 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("lightning.pytorch").setLevel(logging.WARNING)
     warnings.filterwarnings("ignore")
     start = time.perf_counter()
-    dm = VideoDataModule(path=VIDEO, resize=RESIZE)
+    resize = tuple(int(v) for v in args.resize.lower().split("x"))
+    dm = VideoDataModule(path=args.video, resize=resize)
     frames = dm.frames[:]  # in memory: the codecs encode the clip whole
     work = Path(tempfile.mkdtemp(prefix="inrzoo-rd-"))
     report: dict[str, Any] = {
         "name": "rate_distortion",
         "tier": "cpu",
-        "video": VIDEO,
-        "resolution": list(RESIZE),
+        "video": args.video,
+        "resolution": list(resize),
+        "gop": args.gop,
         "frames": int(frames.shape[0]),
         "fit_seconds": args.fit_seconds,
         "backbone": args.backbone,
@@ -216,10 +243,14 @@ def main(argv: list[str] | None = None) -> int:
     report["rate"] = []
     for lmbda in lambdas:
         run_dir = fit(
-            args.backbone, args.hypernet, args.rate_budget, args.fit_seconds, work / "runs", dm.num_frames, lmbda
-        )
-        result = compress_run(run_dir, work / f"rate_{lmbda:g}.inrz")
+            args.backbone, args.hypernet, args.rate_budget, args.fit_seconds, work / "runs", dm.num_frames, lmbda,
+            args.video, resize,
+        )  # fmt: skip
+        result = compress_run(run_dir, work / f"rate_{lmbda:g}.inrz", gop=args.gop)
         record = {
+            "gop": args.gop,
+            "split": result["split"],
+            "bits_per_parameter": result["bits_per_parameter"],
             "budget": args.rate_budget,
             "lmbda": lmbda,
             "bytes": result["bytes"],
@@ -232,15 +263,29 @@ def main(argv: list[str] | None = None) -> int:
         report["rate"].append(record)
         print(f"inrzoo rate lmbda {lmbda:g}: {result['bpp']:.4f} bpp, {result['psnr']:.2f} dB", flush=True)
     for budget in budgets:
-        run_dir = fit(args.backbone, args.hypernet, budget, args.fit_seconds, work / "runs", dm.num_frames)
+        run_dir = fit(
+            args.backbone,
+            args.hypernet,
+            budget,
+            args.fit_seconds,
+            work / "runs",
+            dm.num_frames,
+            None,
+            args.video,
+            resize,
+        )
         for weight_bits, latent_bits in BIT_DEPTHS:
             result = compress_run(
                 run_dir,
                 work / f"{budget}_{weight_bits}_{latent_bits}.inrz",
                 weight_bits=weight_bits,
                 latent_bits=latent_bits,
+                gop=args.gop,
             )
             record = {
+                "gop": args.gop,
+                "split": result["split"],
+                "bits_per_parameter": result["bits_per_parameter"],
                 "budget": budget,
                 "weight_bits": weight_bits,
                 "latent_bits": latent_bits,

@@ -83,11 +83,80 @@ def _clip(fitted: SimpleNamespace) -> str:
     return yaml.safe_load((fitted.run / "config.yaml").read_text())["data"]["init_args"]["path"]
 
 
+def test_the_report_splits_the_file_into_its_parts(fitted: SimpleNamespace, gop_file: SimpleNamespace) -> None:
+    for report in (fitted.report, gop_file.report):
+        split = report["split"]
+        assert sum(split.values()) == report["bytes"] and min(split.values()) >= 0, split
+        assert split["latents"] > 0 and split["weights"] > split["latents"] and split["models"] > 0, split
+        assert 1 < report["bits_per_parameter"] < 8, report
+    assert gop_file.report["split"]["weights"] == fitted.report["split"]["weights"]
+
+
 def test_fewer_bits_make_a_smaller_file(fitted: SimpleNamespace) -> None:
     small = compress_run(fitted.run, fitted.root / "small.inrz", weight_bits=5, latent_bits=4)
     assert small["bytes"] < fitted.report["bytes"] and small["psnr"] < fitted.report["psnr"]
     pruned = compress_run(fitted.run, fitted.root / "pruned.inrz", prune=0.5)
     assert pruned["bytes"] < fitted.report["bytes"]
+
+
+# -- latents coded across time (--gop) ------------------------------------------------------------
+@pytest.fixture(scope="module")
+def gop_file(fitted: SimpleNamespace) -> SimpleNamespace:
+    path = fitted.root / "gop4.inrz"
+    return SimpleNamespace(path=path, report=compress_run(fitted.run, path, gop=4))
+
+
+def test_a_gop_file_decodes_to_the_quantised_model_exactly(fitted: SimpleNamespace, gop_file: SimpleNamespace) -> None:
+    settings = CompressionSettings(gop=4)
+    expected = quantized_state(load_video_inr(fitted.run), settings)["latents.weight"]
+    stream = Bitstream.read(gop_file.path)
+    entry = next(e for e in stream.header["tensors"] if e["name"] == "latents.weight")
+    assert entry["kind"] == "temporal" and len(entry["chunks"]) == 3  # 12 frames, a key every 4
+    from_file = decode_model(stream)
+    assert torch.equal(from_file.latents.weight.detach(), expected)
+    # The weights are the same file's as without --gop; only the latents' coding differs.
+    plain = decode_model(Bitstream.read(fitted.path)).state_dict()
+    for name, tensor in from_file.state_dict().items():
+        if name != "latents.weight":
+            assert torch.equal(tensor, plain[name]), name
+    assert abs(gop_file.report["psnr"] - fitted.report["psnr"]) < 0.3
+
+
+def test_random_access_decodes_at_most_a_gop_whatever_the_frame(gop_file: SimpleNamespace) -> None:
+    from inrzoo.compression.codec import decode_temporal
+
+    stream = Bitstream.read(gop_file.path)
+    entry = next(e for e in stream.header["tensors"] if e["name"] == "latents.weight")
+    full, rows = decode_temporal(stream, entry)
+    assert rows == 12
+    for k in range(12):
+        latent, rows = decode_temporal(stream, entry, [k])
+        assert rows == k % 4 + 1 <= 4, (k, rows)  # grows with the position in the GOP, never with k
+        assert torch.equal(latent[k], full[k])
+        assert torch.isnan(latent[[t for t in range(12) if t != k]]).all(), "only frame k was decoded"
+
+
+def test_decompress_one_frame_of_a_gop_file_equals_the_full_decode(gop_file: SimpleNamespace, tmp_path: Path) -> None:
+    assert run(["decompress", str(gop_file.path), "-o", str(tmp_path / "all")]) == 0
+    for k in ("6", "11", "0:3"):
+        assert run(["decompress", str(gop_file.path), "-o", str(tmp_path / k.replace(":", "_")), "--frames", k]) == 0
+        for png in (tmp_path / k.replace(":", "_")).glob("*.png"):
+            assert png.read_bytes() == (tmp_path / "all" / png.name).read_bytes(), (k, png.name)
+
+
+def test_gop_files_use_format_3_and_others_stay_readable_by_format_2(
+    fitted: SimpleNamespace, gop_file: SimpleNamespace
+) -> None:
+    version = lambda path: struct.unpack_from("<H", path.read_bytes(), 4)[0]  # noqa: E731
+    assert version(gop_file.path) == 3 and version(fitted.path) == 2
+
+
+def test_a_damaged_gop_chunk_is_refused(gop_file: SimpleNamespace) -> None:
+    stream = Bitstream.read(gop_file.path)
+    entry = next(e for e in stream.header["tensors"] if e["name"] == "latents.weight")
+    entry["chunks"] = entry["chunks"][:-1]
+    with pytest.raises(BitstreamError, match="GOP chunks"):
+        decode_model(stream)
 
 
 # -- the commands -------------------------------------------------------------------------------
@@ -142,6 +211,8 @@ def test_bad_settings(fitted: SimpleNamespace, tmp_path: Path, capsys) -> None: 
     assert "--weight-bits: got 1, expected an integer from 2 to 16" in error_line(capsys)
     assert run(["compress", str(fitted.run), "-o", str(tmp_path / "x.inrz"), "--prune", "1.5"]) == 2
     assert "--prune" in error_line(capsys)
+    assert run(["compress", str(fitted.run), "-o", str(tmp_path / "x.inrz"), "--gop", "-1"]) == 2
+    assert "--gop: got -1" in error_line(capsys)
     assert not (tmp_path / "x.inrz").exists()
 
 

@@ -91,6 +91,21 @@ def test_the_fit_validates_what_the_file_decodes(fitted: SimpleNamespace) -> Non
     assert not torch.equal(frames, model.decode_latents(model.latents.weight)), "training decodes quantised too"
 
 
+def test_latents_coded_across_time_keep_the_rate_terms_symbols(fitted: SimpleNamespace, tmp_path: Path) -> None:
+    """--gop codes the rate term's own latent symbols as changes: the decode is the same bit for bit."""
+    path = tmp_path / "gop.inrz"
+    report = compress_run(fitted.low.run, path, keep_alignment=False, gop=6)
+    model = load_video_inr(fitted.low.run)
+    expected = quantized_state(model, CompressionSettings(keep_alignment=False))["latents.weight"]
+    stream = Bitstream.read(path)
+    assert next(e for e in stream.header["tensors"] if e["name"] == "latents.weight")["kind"] == "temporal"
+    assert torch.equal(decode_model(stream).latents.weight.detach(), expected)
+    assert report["psnr"] == pytest.approx(fitted.low.report["psnr"], abs=1e-6)
+    for coded in (report, fitted.low.report):  # the shared rate stream is split by each tensor's estimate
+        assert sum(coded["split"].values()) == coded["bytes"] and coded["split"]["latents"] > 0, coded["split"]
+    print(f"latents across time: {report['bytes']} bytes, independently: {fitted.low.report['bytes']}")
+
+
 def test_a_larger_lambda_gives_a_smaller_file(fitted: SimpleNamespace) -> None:
     assert fitted.high.report["bytes"] < 0.9 * fitted.low.report["bytes"], (fitted.low.report, fitted.high.report)
 

@@ -26,6 +26,11 @@ def main(argv: Sequence[str]) -> int:
         "--drop-alignment", "--drop_alignment", action="store_true", dest="drop_alignment",
         help="leave out the alignment head (smaller; the file then cannot serve retrieval)",
     )  # fmt: skip
+    parser.add_argument(
+        "--gop", type=int, default=0,
+        help="code the latents across time: a key latent every GOP frames, the rest as changes (0: off); "
+        "`inrzoo decompress --frames k` then decodes at most GOP latents",
+    )  # fmt: skip
     parser.add_argument("--overwrite", action="store_true", help="replace an existing output file")
     parser.add_argument(
         "--qat-epochs", "--qat_epochs", type=int, default=0, dest="qat_epochs",
@@ -49,6 +54,7 @@ def main(argv: Sequence[str]) -> int:
         args.run, args.output, weight_bits=args.weight_bits, latent_bits=args.latent_bits, prune=args.prune,
         keep_alignment=not args.drop_alignment, overwrite=args.overwrite, qat_epochs=args.qat_epochs,
         qat_learning_rate=args.qat_lr, stage_dir=args.stage_dir, resume=args.resume, accelerator=args.accelerator,
+        gop=args.gop,
     )  # fmt: skip
     print(_format_report(report))
     return 0
@@ -64,6 +70,10 @@ def _format_report(report: dict[str, Any]) -> str:
         line += f", {report['decode_fps']:.1f} frames/s"
     else:
         line += f"; {report.get('note', '')}"
+    split = report.get("split")
+    if split:
+        shares = ", ".join(f"{part} {100 * size / report['bytes']:.0f}%" for part, size in split.items() if size)
+        line += f"; {report['bits_per_parameter']:.2f} bits/parameter ({shares})"
     if report.get("rate_estimate_bytes") is not None:
         line += f"; the fit estimated its coded part at {report['rate_estimate_bytes']:,.0f} bytes"
     return line

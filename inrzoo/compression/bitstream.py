@@ -24,8 +24,17 @@ from inrzoo.stored_config import check_stored_config
 
 MAGIC = b"INRZ"
 #: 2 (0.2): rate-coded tensors (``kind: "rate"``, one Laplace-coded stream for all, see :mod:`inrzoo.models.rate`).
-#: Format 1 files still decode: nothing of theirs changed meaning.
-FORMAT_VERSION = 2
+#: 3: latents coded across time (``kind: "temporal"``, one chunk per GOP, see :mod:`inrzoo.compression.temporal`).
+#: A file is written at the oldest format that holds what it uses (without temporal latents: 2), so older
+#: readers still read it; files of formats 1 and 2 still decode: nothing of theirs changed meaning.
+FORMAT_VERSION = 3
+
+
+def written_version(header: dict[str, Any]) -> int:
+    """The oldest format a header fits in."""
+    return 3 if any(entry.get("kind") == "temporal" for entry in header.get("tensors", [])) else 2
+
+
 _PREFIX = struct.Struct("<4sHI")  # magic, version, header length
 _CRC = struct.Struct("<I")
 
@@ -50,7 +59,7 @@ class Bitstream:
 
     def to_bytes(self) -> bytes:
         header = zlib.compress(json.dumps(self.header, separators=(",", ":")).encode(), level=9)
-        body = _PREFIX.pack(MAGIC, FORMAT_VERSION, len(header)) + header + self.payload
+        body = _PREFIX.pack(MAGIC, written_version(self.header), len(header)) + header + self.payload
         return body + _CRC.pack(zlib.crc32(body))
 
     @classmethod
@@ -89,3 +98,11 @@ class Bitstream:
         if not path.is_file():
             raise InrzooError(f"bitstream {path} does not exist; give a .inrz file written by `inrzoo compress`")
         return cls.from_bytes(path.read_bytes(), source=str(path))
+
+
+def read_video_header(path: str | Path) -> dict[str, Any]:
+    """The geometry and frame rate a file records (checks the whole file, decodes no tensor)."""
+    video = Bitstream.read(path).header.get("video")
+    if not isinstance(video, dict) or not isinstance(video.get("num_frames"), int):
+        raise BitstreamError(f"{path} records no video geometry: the file is corrupted; re-create it")
+    return video

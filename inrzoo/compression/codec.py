@@ -22,6 +22,7 @@ from inrzoo.compression.entropy import (
     encode_symbols,
 )
 from inrzoo.compression.quantize import QuantizedTensor, best_quantization, prune_smallest
+from inrzoo.compression.temporal import TemporalModel, decode_gop, encode_gops, fit_model, gop_ranges
 from inrzoo.errors import InrzooError
 from inrzoo.options import check_options, integers, numbers
 
@@ -48,17 +49,21 @@ class CompressionSettings:
         latent_bits: bits per latent entry.
         prune: fraction of each weight matrix's smallest-magnitude entries set to zero first.
         keep_alignment: keep the alignment head (retrieval from the file); it is not needed to decode frames.
+        gop: code the latents across time (:mod:`inrzoo.compression.temporal`): a key latent every ``gop``
+            frames, the others as their change from the previous frame; 0: each latent on its own.
     """
 
     weight_bits: int = 8
     latent_bits: int = 6
     prune: float = 0.0
     keep_alignment: bool = True
+    gop: int = 0
 
     option_ranges = {
         "weight_bits": integers(2, 16),
         "latent_bits": integers(2, 16),
         "prune": numbers(0, 1, high_open=True),
+        "gop": integers(0, 2**31 - 1),
     }
 
     def __post_init__(self) -> None:
@@ -98,10 +103,23 @@ def quantized_state(model: VideoINR, settings: CompressionSettings) -> dict[str,
         if rate is not None and name in rate:
             tensor = rate.dequantize(name, rate.symbols(name, tensor)).to(tensor.dtype)
         elif _quantizable(tensor):
-            bits = settings.latent_bits if _is(name, LATENT_TENSORS) else settings.weight_bits
-            tensor = best_quantization(tensor, bits).dequantize().to(tensor.dtype)
+            tensor = _quantization(name, tensor, settings).dequantize().to(tensor.dtype)
         state[name] = tensor
     return state
+
+
+def _temporal(name: str, tensor: Tensor, settings: CompressionSettings) -> bool:
+    return settings.gop > 0 and _is(name, LATENT_TENSORS) and tensor.dim() == 2
+
+
+def _quantization(name: str, tensor: Tensor, settings: CompressionSettings) -> QuantizedTensor:
+    """A tensor's quantisation outside a rate term; latents coded across time keep one quantiser per
+    channel over all frames (so the change of a symbol from one frame to the next means one thing)."""
+    if _is(name, LATENT_TENSORS):
+        return best_quantization(
+            tensor, settings.latent_bits, whole_axis=0 if _temporal(name, tensor, settings) else None
+        )
+    return best_quantization(tensor, settings.weight_bits)
 
 
 class _Payload:
@@ -134,7 +152,9 @@ def encode_model(
     rate_groups: list[LaplaceGroup] = []
     for name, tensor in prepared_state(model, settings).items():
         entry: dict[str, Any] = {"name": name, "shape": list(tensor.shape)}
-        if rate is not None and name in rate:
+        if _temporal(name, tensor, settings):
+            entry.update(_encode_temporal(name, tensor, settings, rate, payload))
+        elif rate is not None and name in rate:
             # The symbols and models the fit estimated its bits with, coded in one stream after the loop.
             symbols = rate.symbols(name, tensor).numpy()
             loc, scale = rate.model(name)
@@ -145,8 +165,8 @@ def encode_model(
             rate_groups.append((symbols.size, *stored))
             entry.update(kind="rate", dtype=str(tensor.dtype).removeprefix("torch."), table=payload.add(table))
         elif _quantizable(tensor):
-            bits = settings.latent_bits if _is(name, LATENT_TENSORS) else settings.weight_bits
-            quantized = best_quantization(tensor, bits)
+            quantized = _quantization(name, tensor, settings)
+            bits = quantized.bits
             coded = encode_symbols(quantized.symbols.numpy(), bits)
             groups = torch.stack([quantized.low, quantized.step]).numpy().astype("<f4").tobytes()
             entry.update(
@@ -166,6 +186,69 @@ def encode_model(
     if rate_groups:
         header["rate_stream"] = payload.add(encode_laplace_stream(rate_symbols, rate_groups))
     return Bitstream(header, b"".join(payload.chunks))
+
+
+def _encode_temporal(
+    name: str, tensor: Tensor, settings: CompressionSettings, rate: Any, payload: _Payload
+) -> dict[str, Any]:
+    """A (T, D) latent table as one chunk per GOP (its symbols are the rate term's, or a shared quantiser's)."""
+    entry: dict[str, Any] = {"kind": "temporal", "dtype": str(tensor.dtype).removeprefix("torch."), "gop": settings.gop}
+    if rate is not None and name in rate:
+        symbols = rate.symbols(name, tensor).numpy()
+        entry["step"] = payload.add(np.float32(rate.step(name).detach()).astype("<f4").tobytes())
+    else:
+        quantized = _quantization(name, tensor, settings)
+        symbols = quantized.symbols.numpy()
+        groups = torch.stack([quantized.low, quantized.step]).numpy().astype("<f4").tobytes()
+        entry.update(bits=quantized.bits, axis=quantized.axis, groups=payload.add(groups))
+    model = fit_model(symbols, settings.gop)
+    entry["model"] = payload.add(model.to_bytes())
+    entry["chunks"] = [payload.add(chunk) for chunk in encode_gops(symbols, settings.gop, model)]
+    return entry
+
+
+def decode_temporal(stream: Bitstream, entry: dict[str, Any], frames: list[int] | None = None) -> tuple[Tensor, int]:
+    """A temporally coded latent table, and how many of its rows were entropy-decoded.
+
+    ``frames``: only the GOPs holding these frames are read, each up to its last asked frame (random
+    access: at most G rows per frame asked, whatever the frame's index); the other rows are NaN.
+    """
+    name, (num_frames, width), gop = entry["name"], entry["shape"], int(entry["gop"])
+    try:
+        model = TemporalModel.from_bytes(_slice(stream.payload, entry["model"], name))
+    except ValueError as err:
+        raise BitstreamError(f"tensor {name} has a damaged model table ({err}): the file is corrupted") from None
+    ranges = gop_ranges(num_frames, gop)
+    if len(entry["chunks"]) != len(ranges):
+        raise BitstreamError(f"tensor {name} has {len(entry['chunks'])} GOP chunks, not {len(ranges)}: corrupted")
+    wanted = range(num_frames) if frames is None else sorted(set(frames))
+    last_asked: dict[int, int] = {}
+    for t in wanted:
+        last_asked[t // gop] = t
+    symbols = np.zeros((num_frames, width), dtype=np.int64)
+    rows = 0
+    for g, last in last_asked.items():
+        first = ranges[g].start
+        data = _slice(stream.payload, entry["chunks"][g], name)
+        try:
+            symbols[first : last + 1] = decode_gop(data, first, last - first + 1, width, gop, model)
+        except (ValueError, RuntimeError, AssertionError) as err:
+            raise BitstreamError(f"tensor {name}'s GOP {g} does not decode ({err}): the file is corrupted") from err
+        rows += last - first + 1
+    if "step" in entry:
+        (step,) = np.frombuffer(_slice(stream.payload, entry["step"], name), dtype="<f4")
+        values = torch.from_numpy(symbols.astype(np.int32)).float() * torch.tensor(float(step))
+    else:
+        groups = np.frombuffer(_slice(stream.payload, entry["groups"], name), dtype="<f4").reshape(2, -1)
+        values = QuantizedTensor(
+            torch.from_numpy(symbols.astype(np.int32)), torch.from_numpy(groups[0].copy()),
+            torch.from_numpy(groups[1].copy()), entry["bits"], entry["axis"],
+        ).dequantize()  # fmt: skip
+    if frames is not None:
+        decoded = torch.zeros(num_frames, dtype=torch.bool)
+        decoded[list(wanted)] = True
+        values[~decoded] = float("nan")
+    return values.to(getattr(torch, entry["dtype"])), rows
 
 
 def _slice(payload: bytes, span: list[int], name: str) -> bytes:
@@ -199,38 +282,65 @@ def _decode_rate_tensors(stream: Bitstream, entries: list[dict[str, Any]]) -> di
     return state
 
 
-def decode_state(stream: Bitstream) -> dict[str, Tensor]:
+def decode_state(stream: Bitstream, latent_rows: list[int] | None = None) -> dict[str, Tensor]:
+    """Every stored tensor; ``latent_rows``: temporally coded latents only for these rows (see
+    :func:`decode_temporal`)."""
     state = {}
     rate_entries = [entry for entry in stream.header["tensors"] if entry["kind"] == "rate"]
     if rate_entries:
         state.update(_decode_rate_tensors(stream, rate_entries))
     for entry in stream.header["tensors"]:
-        name, shape = entry["name"], tuple(entry["shape"])
-        if entry["kind"] == "rate":
-            continue
-        count = int(np.prod(shape)) if shape else 1
-        data = _slice(stream.payload, entry["data"], name)
-        if entry["kind"] == "raw":
-            if entry["dtype"] == "bool":
-                bits = np.unpackbits(np.frombuffer(data, dtype=np.uint8))[:count].astype(bool)
-                state[name] = torch.from_numpy(bits.copy()).reshape(shape)
-            else:
-                array = np.frombuffer(data, dtype=np.dtype(entry["dtype"]).newbyteorder("<"))
-                state[name] = torch.from_numpy(array.astype(np.dtype(entry["dtype"])).copy()).reshape(shape)
-            continue
-        coded = CodedSymbols(entry["coder"], entry["params"], _slice(stream.payload, entry["table"], name), data)
-        symbols = decode_symbols(coded, entry["bits"], count)
-        groups = np.frombuffer(_slice(stream.payload, entry["groups"], name), dtype="<f4").reshape(2, -1)
-        quantized = QuantizedTensor(
-            torch.from_numpy(symbols.astype(np.int32)).reshape(shape), torch.from_numpy(groups[0].copy()),
-            torch.from_numpy(groups[1].copy()), entry["bits"], entry["axis"],
-        )  # fmt: skip
-        state[name] = quantized.dequantize().to(getattr(torch, entry["dtype"]))
+        if entry["kind"] == "temporal":
+            state[entry["name"]] = decode_temporal(stream, entry, latent_rows)[0]
+        elif entry["kind"] != "rate":
+            state[entry["name"]] = _decode_plain(stream, entry)
     return state
 
 
-def decode_model(stream: Bitstream) -> VideoINR:
-    """Rebuild the model from the file alone: its config, then its (dequantised) tensors."""
+def _decode_plain(stream: Bitstream, entry: dict[str, Any]) -> Tensor:
+    """A raw or independently quantised tensor."""
+    name, shape = entry["name"], tuple(entry["shape"])
+    count = int(np.prod(shape)) if shape else 1
+    data = _slice(stream.payload, entry["data"], name)
+    if entry["kind"] == "raw":
+        if entry["dtype"] == "bool":
+            bits = np.unpackbits(np.frombuffer(data, dtype=np.uint8))[:count].astype(bool)
+            return torch.from_numpy(bits.copy()).reshape(shape)
+        array = np.frombuffer(data, dtype=np.dtype(entry["dtype"]).newbyteorder("<"))
+        return torch.from_numpy(array.astype(np.dtype(entry["dtype"])).copy()).reshape(shape)
+    coded = CodedSymbols(entry["coder"], entry["params"], _slice(stream.payload, entry["table"], name), data)
+    symbols = decode_symbols(coded, entry["bits"], count)
+    groups = np.frombuffer(_slice(stream.payload, entry["groups"], name), dtype="<f4").reshape(2, -1)
+    quantized = QuantizedTensor(
+        torch.from_numpy(symbols.astype(np.int32)).reshape(shape), torch.from_numpy(groups[0].copy()),
+        torch.from_numpy(groups[1].copy()), entry["bits"], entry["axis"],
+    )  # fmt: skip
+    return quantized.dequantize().to(getattr(torch, entry["dtype"]))
+
+
+def latent_rows_for(stream: Bitstream, frames: list[int]) -> list[int] | None:
+    """The latent rows decoding ``frames`` reads: a trained frame its own, a held-out one its trained
+    neighbours (linear blending), or every row when the model interpolates with a fitted task head
+    (which reads them all); None: all rows."""
+    if (stream.header.get("model") or {}).get("interpolator") is not None:
+        return None
+    entry = next((e for e in stream.header["tensors"] if e["name"] == "latents.trained"), None)
+    if entry is None:
+        return list(frames)
+    known = torch.nonzero(_decode_plain(stream, entry), as_tuple=False).flatten()
+    if len(known) == 0:
+        return None
+    times = torch.as_tensor(frames, dtype=torch.float32)
+    right = torch.searchsorted(known.float(), times).clamp(max=len(known) - 1)
+    left = (right - 1).clamp(min=0)
+    return sorted(set(known[left].tolist()) | set(known[right].tolist()) | set(frames))
+
+
+def decode_model(stream: Bitstream, frames: list[int] | None = None) -> VideoINR:
+    """Rebuild the model from the file alone: its config, then its (dequantised) tensors.
+
+    ``frames``: random access: latents coded across time are decoded only where decoding these frames
+    reads them (:func:`latent_rows_for`; the other rows are NaN); the model then decodes only those frames."""
     from lightning.pytorch.cli import instantiate_module
 
     from inrzoo.models.loading import public_config
@@ -246,7 +356,43 @@ def decode_model(stream: Bitstream) -> VideoINR:
             f"{str(err).splitlines()[0][:200]}); "
             "install the plugins it was made with"
         ) from err
-    missing, unexpected = model.load_state_dict(decode_state(stream), strict=False)
+    rows = None if frames is None else latent_rows_for(stream, frames)
+    missing, unexpected = model.load_state_dict(decode_state(stream, rows), strict=False)
     if unexpected or [m for m in missing if not _is(m, ALIGNMENT_TENSORS + TRAINING_ONLY_TENSORS)]:
         raise BitstreamError(f"the bitstream's tensors do not match its model (missing {missing}, extra {unexpected})")
     return model.eval()
+
+
+#: The parts of a file :func:`file_split` counts, in bytes.
+SPLIT_PARTS = ("latents", "weights", "alignment", "models", "other")
+
+
+def _part(name: str) -> str:
+    if _is(name, LATENT_TENSORS):
+        return "latents"
+    return "alignment" if _is(name, ALIGNMENT_TENSORS) else "weights"
+
+
+def file_split(stream: Bitstream, rate_shares: dict[str, float] | None = None) -> dict[str, int]:
+    """Where a file's bytes go: coded latents, coded weights (backbone and hypernetworks), the alignment head,
+    the entropy models and quantisers (``models``: tables, groups, rate-term steps) and ``other`` (header,
+    raw buffers, checksum). The one rate stream is shared among its tensors by ``rate_shares`` (each
+    tensor's estimated bits; equal shares without)."""
+    split = dict.fromkeys(SPLIT_PARTS, 0)
+    rate_names = [e["name"] for e in stream.header["tensors"] if e["kind"] == "rate"]
+    for entry in stream.header["tensors"]:
+        part = _part(entry["name"])
+        for key in ("table", "groups", "model", "step"):
+            if key in entry and entry["kind"] != "raw":
+                split["models"] += entry[key][1]
+        if entry["kind"] == "quantized":
+            split[part] += entry["data"][1]
+        elif entry["kind"] == "temporal":
+            split[part] += sum(length for _, length in entry["chunks"])
+    if rate_names:
+        shares = {n: (rate_shares or {}).get(n, 1.0) for n in rate_names}
+        total, stream_bytes = sum(shares.values()) or 1.0, stream.header["rate_stream"][1]
+        for name, share in shares.items():
+            split[_part(name)] += round(stream_bytes * share / total)
+    split["other"] = len(stream.to_bytes()) - sum(split.values())
+    return split

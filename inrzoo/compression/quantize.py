@@ -60,22 +60,23 @@ def quantize(tensor: Tensor, bits: int, axis: int | None) -> QuantizedTensor:
 MAX_GROUP_OVERHEAD = 1 / 8
 
 
-def candidate_axes(tensor: Tensor, bits: int = 8) -> list[int | None]:
-    """Per tensor, and per channel along the first or last axis where the groups' overhead stays small."""
+def candidate_axes(tensor: Tensor, bits: int = 8, whole_axis: int | None = None) -> list[int | None]:
+    """Per tensor, and per channel along the first or last axis where the groups' overhead stays small;
+    never groups along ``whole_axis`` (latents coded across time need one quantiser for every frame)."""
     budget = MAX_GROUP_OVERHEAD * tensor.numel() * bits / 64  # how many (low, step) float32 pairs are affordable
     axes: list[int | None] = [None]
     if tensor.dim() >= 2:
         for axis in (0, tensor.dim() - 1):
-            if 1 < tensor.shape[axis] <= budget:
+            if 1 < tensor.shape[axis] <= budget and axis != whole_axis:
                 axes.append(axis)
     return axes
 
 
-def best_quantization(tensor: Tensor, bits: int) -> QuantizedTensor:
+def best_quantization(tensor: Tensor, bits: int, whole_axis: int | None = None) -> QuantizedTensor:
     """The affordable candidate (:func:`candidate_axes`) with the lowest squared error
     (ties: the fewest groups)."""
     best: tuple[float, int, QuantizedTensor] | None = None
-    for axis in candidate_axes(tensor, bits):
+    for axis in candidate_axes(tensor, bits, whole_axis):
         q = quantize(tensor, bits, axis)
         error = float(((q.dequantize() - tensor.detach().float().cpu()) ** 2).sum())
         key = (error, q.low.numel())

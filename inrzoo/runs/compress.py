@@ -11,6 +11,7 @@ from typing import Any
 from torch import Tensor
 
 from inrzoo.compression import CompressionSettings, encode_model
+from inrzoo.compression.codec import file_split, prepared_state
 from inrzoo.compression.qat import quality_stage
 from inrzoo.errors import InrzooError
 from inrzoo.io.files import claim_output
@@ -43,6 +44,7 @@ def compress_run(
     stage_dir: str | Path | None = None,
     resume: bool = False,
     accelerator: str = "auto",
+    gop: int = 0,
 ) -> dict[str, Any]:
     """Write ``run``'s model as a .inrz file; report its size and the quality of decoding *that file*.
 
@@ -51,7 +53,7 @@ def compress_run(
     quantisation (:func:`~inrzoo.compression.qat.quality_stage`, checkpoints in ``stage_dir``,
     default ``RUN/compress_stage``).
     """
-    settings = CompressionSettings(weight_bits, latent_bits, prune, keep_alignment)
+    settings = CompressionSettings(weight_bits, latent_bits, prune, keep_alignment, gop)
     if qat_epochs < 0:
         raise InrzooError(f"--qat-epochs must be >= 0, got {qat_epochs}")
     output = claim_output(output, overwrite)  # refuse before any work
@@ -91,8 +93,15 @@ def compress_run(
         "path": str(output), "bytes": size, "bpp": size * 8 / (num_frames * height * width),
         "frames": num_frames, "height": height, "width": width, "settings": asdict(settings), "qat_epochs": qat_epochs,
     }  # fmt: skip
+    shares = None
     if model.rate is not None:  # what the fit estimated the coded part at (the file adds its header and buffers)
         report["rate_estimate_bytes"] = model.rate.file_bits(model.rate_tensors()) / 8
+        shares = {name: model.rate.file_bits({name: tensor}) for name, tensor in model.rate_tensors().items()}
+    report["split"] = file_split(stream, shares)
+    coded = [t for name, t in prepared_state(model, settings).items() if t.is_floating_point()
+             and not name.startswith("alignment_objective.")]  # fmt: skip
+    stored = sum(t.numel() for t in coded)  # latents + weights: what a decoder needs
+    report["bits_per_parameter"] = (report["split"]["latents"] + report["split"]["weights"]) * 8 / max(stored, 1)
     if frames is None:
         report["note"] = note
         return report

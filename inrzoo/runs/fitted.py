@@ -61,11 +61,15 @@ class FittedRun:
         )
 
     @classmethod
-    def from_bitstream(cls, path: str | Path) -> FittedRun:
-        """A ``.inrz`` file (any name), decoded from the file alone."""
+    def from_bitstream(cls, path: str | Path, frames: list[int] | None = None) -> FittedRun:
+        """A ``.inrz`` file (any name), decoded from the file alone.
+
+        ``frames``: random access: latents coded across time are decoded only for these frames (the
+        others are NaN), so the run decodes those frames and costs at most a GOP per frame."""
         stream = Bitstream.read(path)
         config = public_config(stream.header["model"]) or {}
-        return cls(decode_model(stream), config, None, stream.header["video"], Path(path).stem, Path(path))
+        model = decode_model(stream, frames)
+        return cls(model, config, None, stream.header["video"], Path(path).stem, Path(path))
 
     @property
     def teacher_config(self) -> dict[str, Any] | None:
