@@ -33,7 +33,7 @@ def parse_frames(text: str | None, num_frames: int) -> list[int]:
 
 
 def main(argv: Sequence[str]) -> int:
-    from inrzoo.compression.bitstream import read_video_header
+    from inrzoo.compression.bitstream import Bitstream, recorded_video
     from inrzoo.io.files import claim_output
     from inrzoo.io.video_io import write_mp4, write_png_frames
     from inrzoo.runs import FittedRun
@@ -47,10 +47,11 @@ def main(argv: Sequence[str]) -> int:
     parser.add_argument("--batch-size", "--batch_size", type=int, default=8, dest="batch_size")
     parser.add_argument("--overwrite", action="store_true", help="replace existing output files")
     args = parser.parse_args(list(argv))
-    video = read_video_header(args.bitstream)
+    stream = Bitstream.read(args.bitstream)  # read once: the frame count, then the model
+    video = recorded_video(stream, args.bitstream)
     indices = parse_frames(args.frames, int(video["num_frames"]))
     # The file alone; with --frames, latents coded across time are decoded only for those frames.
-    run = FittedRun.from_bitstream(args.bitstream, frames=None if args.frames is None else indices)
+    run = FittedRun.from_stream(stream, args.bitstream, frames=None if args.frames is None else indices)
     output = Path(args.output)
     as_video = output.suffix.lower() == ".mp4"
     if as_video:

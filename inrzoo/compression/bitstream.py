@@ -100,9 +100,9 @@ class Bitstream:
         return cls.from_bytes(path.read_bytes(), source=str(path))
 
 
-def read_video_header(path: str | Path) -> dict[str, Any]:
-    """The geometry and frame rate a file records (checks the whole file, decodes no tensor)."""
-    video = Bitstream.read(path).header.get("video")
+def recorded_video(stream: Bitstream, source: str | Path) -> dict[str, Any]:
+    """The geometry and frame rate a file records (``source`` names the file in the error)."""
+    video = stream.header.get("video")
     if not isinstance(video, dict) or not isinstance(video.get("num_frames"), int):
-        raise BitstreamError(f"{path} records no video geometry: the file is corrupted; re-create it")
+        raise BitstreamError(f"{source} records no video geometry: the file is corrupted; re-create it")
     return video

@@ -168,10 +168,9 @@ def encode_model(
             quantized = _quantization(name, tensor, settings)
             bits = quantized.bits
             coded = encode_symbols(quantized.symbols.numpy(), bits)
-            groups = torch.stack([quantized.low, quantized.step]).numpy().astype("<f4").tobytes()
             entry.update(
                 kind="quantized", dtype=str(tensor.dtype).removeprefix("torch."), bits=bits, axis=quantized.axis,
-                coder=coded.coder, params=coded.params, groups=payload.add(groups),
+                coder=coded.coder, params=coded.params, groups=payload.add(_groups_bytes(quantized)),
                 table=payload.add(coded.table), data=payload.add(coded.data),
             )  # fmt: skip
         else:
@@ -199,8 +198,7 @@ def _encode_temporal(
     else:
         quantized = _quantization(name, tensor, settings)
         symbols = quantized.symbols.numpy()
-        groups = torch.stack([quantized.low, quantized.step]).numpy().astype("<f4").tobytes()
-        entry.update(bits=quantized.bits, axis=quantized.axis, groups=payload.add(groups))
+        entry.update(bits=quantized.bits, axis=quantized.axis, groups=payload.add(_groups_bytes(quantized)))
     model = fit_model(symbols, settings.gop)
     entry["model"] = payload.add(model.to_bytes())
     entry["chunks"] = [payload.add(chunk) for chunk in encode_gops(symbols, settings.gop, model)]
@@ -239,16 +237,26 @@ def decode_temporal(stream: Bitstream, entry: dict[str, Any], frames: list[int] 
         (step,) = np.frombuffer(_slice(stream.payload, entry["step"], name), dtype="<f4")
         values = torch.from_numpy(symbols.astype(np.int32)).float() * torch.tensor(float(step))
     else:
-        groups = np.frombuffer(_slice(stream.payload, entry["groups"], name), dtype="<f4").reshape(2, -1)
-        values = QuantizedTensor(
-            torch.from_numpy(symbols.astype(np.int32)), torch.from_numpy(groups[0].copy()),
-            torch.from_numpy(groups[1].copy()), entry["bits"], entry["axis"],
-        ).dequantize()  # fmt: skip
+        values = _stored_quantization(stream, entry, symbols).dequantize()
     if frames is not None:
         decoded = torch.zeros(num_frames, dtype=torch.bool)
         decoded[list(wanted)] = True
         values[~decoded] = float("nan")
     return values.to(getattr(torch, entry["dtype"])), rows
+
+
+def _groups_bytes(quantized: QuantizedTensor) -> bytes:
+    """A quantiser's (low, step) per group as the file stores them: float32, the lows then the steps."""
+    return torch.stack([quantized.low, quantized.step]).numpy().astype("<f4").tobytes()
+
+
+def _stored_quantization(stream: Bitstream, entry: dict[str, Any], symbols: np.ndarray) -> QuantizedTensor:
+    """Decoded symbols with their entry's stored quantiser (the inverse of :func:`_groups_bytes`)."""
+    groups = np.frombuffer(_slice(stream.payload, entry["groups"], entry["name"]), dtype="<f4").reshape(2, -1)
+    return QuantizedTensor(
+        torch.from_numpy(symbols.astype(np.int32)), torch.from_numpy(groups[0].copy()),
+        torch.from_numpy(groups[1].copy()), entry["bits"], entry["axis"],
+    )  # fmt: skip
 
 
 def _slice(payload: bytes, span: list[int], name: str) -> bytes:
@@ -310,11 +318,7 @@ def _decode_plain(stream: Bitstream, entry: dict[str, Any]) -> Tensor:
         return torch.from_numpy(array.astype(np.dtype(entry["dtype"])).copy()).reshape(shape)
     coded = CodedSymbols(entry["coder"], entry["params"], _slice(stream.payload, entry["table"], name), data)
     symbols = decode_symbols(coded, entry["bits"], count)
-    groups = np.frombuffer(_slice(stream.payload, entry["groups"], name), dtype="<f4").reshape(2, -1)
-    quantized = QuantizedTensor(
-        torch.from_numpy(symbols.astype(np.int32)).reshape(shape), torch.from_numpy(groups[0].copy()),
-        torch.from_numpy(groups[1].copy()), entry["bits"], entry["axis"],
-    )  # fmt: skip
+    quantized = _stored_quantization(stream, entry, symbols.reshape(shape))
     return quantized.dequantize().to(getattr(torch, entry["dtype"]))
 
 
@@ -322,18 +326,18 @@ def latent_rows_for(stream: Bitstream, frames: list[int]) -> list[int] | None:
     """The latent rows decoding ``frames`` reads: a trained frame its own, a held-out one its trained
     neighbours (linear blending), or every row when the model interpolates with a fitted task head
     (which reads them all); None: all rows."""
+    from inrzoo.models.latent_dictionary import trained_neighbours
+
     if (stream.header.get("model") or {}).get("interpolator") is not None:
         return None
     entry = next((e for e in stream.header["tensors"] if e["name"] == "latents.trained"), None)
     if entry is None:
         return list(frames)
-    known = torch.nonzero(_decode_plain(stream, entry), as_tuple=False).flatten()
-    if len(known) == 0:
+    trained = _decode_plain(stream, entry)
+    if not trained.any():
         return None
-    times = torch.as_tensor(frames, dtype=torch.float32)
-    right = torch.searchsorted(known.float(), times).clamp(max=len(known) - 1)
-    left = (right - 1).clamp(min=0)
-    return sorted(set(known[left].tolist()) | set(known[right].tolist()) | set(frames))
+    left, right, _ = trained_neighbours(trained, torch.as_tensor(frames))
+    return sorted(set(left.tolist()) | set(right.tolist()))
 
 
 def decode_model(stream: Bitstream, frames: list[int] | None = None) -> VideoINR:
@@ -373,11 +377,11 @@ def _part(name: str) -> str:
     return "alignment" if _is(name, ALIGNMENT_TENSORS) else "weights"
 
 
-def file_split(stream: Bitstream, rate_shares: dict[str, float] | None = None) -> dict[str, int]:
+def file_split(stream: Bitstream, size: int, rate_shares: dict[str, float] | None = None) -> dict[str, int]:
     """Where a file's bytes go: coded latents, coded weights (backbone and hypernetworks), the alignment head,
     the entropy models and quantisers (``models``: tables, groups, rate-term steps) and ``other`` (header,
-    raw buffers, checksum). The one rate stream is shared among its tensors by ``rate_shares`` (each
-    tensor's estimated bits; equal shares without)."""
+    raw buffers, checksum; ``size`` is the file's bytes). The one rate stream is shared among its tensors
+    by ``rate_shares`` (each tensor's estimated bits; equal shares without)."""
     split = dict.fromkeys(SPLIT_PARTS, 0)
     rate_names = [e["name"] for e in stream.header["tensors"] if e["kind"] == "rate"]
     for entry in stream.header["tensors"]:
@@ -394,5 +398,14 @@ def file_split(stream: Bitstream, rate_shares: dict[str, float] | None = None) -
         total, stream_bytes = sum(shares.values()) or 1.0, stream.header["rate_stream"][1]
         for name, share in shares.items():
             split[_part(name)] += round(stream_bytes * share / total)
-    split["other"] = len(stream.to_bytes()) - sum(split.values())
+    split["other"] = size - sum(split.values())
     return split
+
+
+def coded_parameter_count(stream: Bitstream) -> int:
+    """The floats a decoder needs (latents, backbone and hypernetworks; not the alignment head)."""
+    return sum(
+        int(np.prod(entry["shape"])) if entry["shape"] else 1
+        for entry in stream.header["tensors"]
+        if _part(entry["name"]) != "alignment" and getattr(torch, entry["dtype"]).is_floating_point
+    )

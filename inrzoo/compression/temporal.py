@@ -82,11 +82,16 @@ def _laplace(loc: float, scale: float, low: int, high: int):  # noqa: ANN202 (co
     return constriction.stream.model.QuantizedLaplace(low, max(high, low + 1), loc, scale)
 
 
-def _row_models(model: TemporalModel, key: bool):  # noqa: ANN202
-    if key:
-        return model.key_low, model.key_high, _laplace(model.key_loc, model.key_scale, model.key_low, model.key_high)
-    low, high = model.change_low, model.change_high
-    return low, high, _laplace(model.change_loc, model.change_scale, low, high)
+def _models(model: TemporalModel) -> dict[bool, tuple[int, int, object]]:
+    """(lowest, highest symbol, constriction model) of the keys (True) and the changes (False), built once."""
+    return {
+        True: (model.key_low, model.key_high, _laplace(model.key_loc, model.key_scale, model.key_low, model.key_high)),
+        False: (
+            model.change_low,
+            model.change_high,
+            _laplace(model.change_loc, model.change_scale, model.change_low, model.change_high),
+        ),
+    }
 
 
 def gop_ranges(num_frames: int, gop: int) -> list[range]:
@@ -98,11 +103,12 @@ def encode_gops(symbols: np.ndarray, gop: int, model: TemporalModel) -> list[byt
     import constriction
 
     coded = changes(symbols, gop)
+    models = _models(model)
     chunks = []
     for frames in gop_ranges(len(symbols), gop):
         ans = constriction.stream.stack.AnsCoder()
         for t in reversed(frames):
-            low, high, laplace = _row_models(model, t % gop == 0)
+            low, high, laplace = models[t % gop == 0]
             if low != high:  # one symbol repeated: its range says it all
                 ans.encode_reverse(coded[t].astype(np.int32), laplace)
         chunks.append(ans.get_compressed().astype("<u4").tobytes())
@@ -115,9 +121,10 @@ def decode_gop(data: bytes, first: int, count: int, width: int, gop: int, model:
     import constriction
 
     ans = constriction.stream.stack.AnsCoder(np.frombuffer(data, dtype="<u4").astype(np.uint32))
+    models = _models(model)
     rows = np.empty((count, width), dtype=np.int64)
     for i in range(count):
-        low, high, laplace = _row_models(model, (first + i) % gop == 0)
+        low, high, laplace = models[(first + i) % gop == 0]
         change = np.asarray(ans.decode(laplace, width), dtype=np.int64) if low != high else np.full(width, low)
         rows[i] = change if i == 0 else rows[i - 1] + change
     return rows

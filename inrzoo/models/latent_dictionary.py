@@ -68,14 +68,20 @@ class LatentDictionary(nn.Module):
     def neighbours(self, times: Tensor) -> tuple[Tensor, Tensor, Tensor]:
         """For each time: the trained frames on its left and right and its fraction of the way between
         (an exact hit, or a time beyond the ends, gives the same frame twice and fraction 0)."""
-        known = torch.nonzero(self.trained, as_tuple=False).flatten().to(self.weight.device)
-        times = times.to(self.weight.device, torch.float32)
-        right = torch.searchsorted(known.float(), times).clamp(max=len(known) - 1)
-        left = (right - 1).clamp(min=0)
-        # An exact hit (or a time beyond the ends) uses one entry.
-        exact = known[right].float() <= times
-        left = torch.where(exact, right, left)
-        t_left, t_right = known[left].float(), known[right].float()
-        span = (t_right - t_left).clamp(min=1e-8)
-        alpha = ((times - t_left) / span).clamp(0, 1).where(t_right > t_left, torch.zeros_like(times))
-        return known[left], known[right], alpha
+        return trained_neighbours(self.trained.to(self.weight.device), times.to(self.weight.device))
+
+
+def trained_neighbours(trained: Tensor, times: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+    """:meth:`LatentDictionary.neighbours` from the ``trained`` mask alone (a decoder that has not loaded the
+    latents yet asks which rows a time reads)."""
+    known = torch.nonzero(trained, as_tuple=False).flatten()
+    times = times.to(torch.float32)
+    right = torch.searchsorted(known.float(), times).clamp(max=len(known) - 1)
+    left = (right - 1).clamp(min=0)
+    # An exact hit (or a time beyond the ends) uses one entry.
+    exact = known[right].float() <= times
+    left = torch.where(exact, right, left)
+    t_left, t_right = known[left].float(), known[right].float()
+    span = (t_right - t_left).clamp(min=1e-8)
+    alpha = ((times - t_left) / span).clamp(0, 1).where(t_right > t_left, torch.zeros_like(times))
+    return known[left], known[right], alpha

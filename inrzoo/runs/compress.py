@@ -11,7 +11,7 @@ from typing import Any
 from torch import Tensor
 
 from inrzoo.compression import CompressionSettings, encode_model
-from inrzoo.compression.codec import file_split, prepared_state
+from inrzoo.compression.codec import coded_parameter_count, file_split
 from inrzoo.compression.qat import quality_stage
 from inrzoo.errors import InrzooError
 from inrzoo.io.files import claim_output
@@ -95,13 +95,11 @@ def compress_run(
     }  # fmt: skip
     shares = None
     if model.rate is not None:  # what the fit estimated the coded part at (the file adds its header and buffers)
-        report["rate_estimate_bytes"] = model.rate.file_bits(model.rate_tensors()) / 8
         shares = {name: model.rate.file_bits({name: tensor}) for name, tensor in model.rate_tensors().items()}
-    report["split"] = file_split(stream, shares)
-    coded = [t for name, t in prepared_state(model, settings).items() if t.is_floating_point()
-             and not name.startswith("alignment_objective.")]  # fmt: skip
-    stored = sum(t.numel() for t in coded)  # latents + weights: what a decoder needs
-    report["bits_per_parameter"] = (report["split"]["latents"] + report["split"]["weights"]) * 8 / max(stored, 1)
+        report["rate_estimate_bytes"] = sum(shares.values()) / 8
+    report["split"] = file_split(stream, size, shares)
+    coded_bytes = report["split"]["latents"] + report["split"]["weights"]
+    report["bits_per_parameter"] = coded_bytes * 8 / max(coded_parameter_count(stream), 1)
     if frames is None:
         report["note"] = note
         return report

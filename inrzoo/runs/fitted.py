@@ -66,7 +66,11 @@ class FittedRun:
 
         ``frames``: random access: latents coded across time are decoded only for these frames (the
         others are NaN), so the run decodes those frames and costs at most a GOP per frame."""
-        stream = Bitstream.read(path)
+        return cls.from_stream(Bitstream.read(path), path, frames)
+
+    @classmethod
+    def from_stream(cls, stream: Bitstream, path: str | Path, frames: list[int] | None = None) -> FittedRun:
+        """:meth:`from_bitstream` of a file already read (``path`` names it)."""
         config = public_config(stream.header["model"]) or {}
         model = decode_model(stream, frames)
         return cls(model, config, None, stream.header["video"], Path(path).stem, Path(path))
