@@ -76,4 +76,6 @@ def _format_report(report: dict[str, Any]) -> str:
         line += f"; {report['bits_per_parameter']:.2f} bits/parameter ({shares})"
     if report.get("rate_estimate_bytes") is not None:
         line += f"; the fit estimated its coded part at {report['rate_estimate_bytes']:,.0f} bytes"
+        if report["settings"].get("gop"):  # the rate term's estimate codes each latent on its own
+            line += " with each latent coded on its own (--gop codes them across time)"
     return line
