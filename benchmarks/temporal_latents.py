@@ -6,7 +6,11 @@ same fit as .inrz files at several GOP lengths and reports bytes, bpp, the file'
 weights, models), bits per parameter and PSNR of decoding each file. ``--gop 0`` is the independent
 coding every file had before; the PSNR is the same at every G (the prediction is exact).
 
-    .venv/bin/python benchmarks/temporal_latents.py --out benchmarks/results/temporal_latents_cpu.json
+Each clip is fitted once per ``--rate-gops`` value: ``rate.gop`` 0 trains the latents for independent
+coding, ``rate.gop`` G estimates them as coded across time (so the fit learns latents that change
+little from frame to frame); the same files are written from both.
+
+    .venv/bin/python benchmarks/temporal_latents.py --out benchmarks/results/temporal_latents_cpu.json --overwrite
 """
 
 from __future__ import annotations
@@ -30,9 +34,9 @@ CLIPS = {"sample:bunny": "[180,320]", "sample:bikes": "[136,320]", "sample:carph
 GOPS = (0, 1, 4, 16, 1_000_000)  # the last: one key for the whole clip
 
 
-def fit(clip: str, resize: str, epochs: int, root: Path) -> Path:
+def fit(clip: str, resize: str, epochs: int, root: Path, rate_gop: int = 0) -> Path:
     """``inrzoo fit --config configs/compress_rd.yaml`` on ``clip`` for ``epochs`` epochs (no time limit)."""
-    save_dir = root / clip.replace(":", "_")
+    save_dir = root / f"{clip.replace(':', '_')}_rategop{rate_gop}"
     run_dir = save_dir / "compress_rd" / "version_0"
     if (run_dir / "checkpoints" / "last.ckpt").exists():  # --work reused: the same command's fit
         return run_dir
@@ -40,6 +44,7 @@ def fit(clip: str, resize: str, epochs: int, root: Path) -> Path:
         "fit", "--config", str(REPO / "configs" / "compress_rd.yaml"), f"--data.init_args.path={clip}",
         f"--data.init_args.resize={resize}", f"--trainer.max_epochs={epochs}", "--trainer.max_time=null",
         "--trainer.enable_progress_bar=false", f"--trainer.logger.init_args.save_dir={save_dir}",
+        f"--model.init_args.rate.gop={rate_gop}",
     ]  # fmt: skip
     if inrzoo_main(args) != 0:
         raise RuntimeError(f"the fit of {clip} failed")
@@ -52,6 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--overwrite", action="store_true")
     parser.add_argument("--clips", default=",".join(CLIPS), help="comma-separated, from " + ", ".join(CLIPS))
     parser.add_argument("--epochs", type=int, default=20)
+    parser.add_argument("--rate-gops", default="0,16", help="comma-separated rate.gop of the fits (0: independent)")
     parser.add_argument("--work", type=Path, default=None, help="fits go here (kept; an existing fit is reused)")
     args = parser.parse_args(argv)
     out = claim_output(args.out, args.overwrite)
@@ -60,19 +66,23 @@ def main(argv: list[str] | None = None) -> int:
     work = args.work or Path(tempfile.mkdtemp(prefix="inrzoo-gop-"))
     report: dict[str, Any] = {"name": "temporal_latents", "config": "configs/compress_rd.yaml", "epochs": args.epochs}
     report["clips"] = []
+    rate_gops = [int(g) for g in args.rate_gops.split(",")]
     for clip in (c.strip() for c in args.clips.split(",") if c.strip()):
-        run_dir = fit(clip, CLIPS[clip], args.epochs, work)
-        files = []
-        for gop in GOPS:
-            result = compress_run(run_dir, work / f"{clip.replace(':', '_')}_gop{gop}.inrz", keep_alignment=False,
-                                  overwrite=True, gop=gop)  # fmt: skip
-            files.append({key: result[key] for key in ("bytes", "bpp", "psnr", "split", "bits_per_parameter")})
-            files[-1]["gop"] = gop
-            print(f"{clip} gop {gop}: {result['bytes']:,} bytes, {result['psnr']:.2f} dB", flush=True)
-        independent = files[0]["bytes"]
-        for record in files:
-            record["bytes_vs_independent"] = record["bytes"] / independent
-        report["clips"].append({"clip": clip, "resize": CLIPS[clip], "frames": result["frames"], "files": files})
+        for rate_gop in rate_gops:
+            run_dir = fit(clip, CLIPS[clip], args.epochs, work, rate_gop)
+            files = []
+            for gop in GOPS:
+                name = f"{clip.replace(':', '_')}_rategop{rate_gop}_gop{gop}.inrz"
+                result = compress_run(run_dir, work / name, keep_alignment=False, overwrite=True, gop=gop)
+                files.append({key: result[key] for key in ("bytes", "bpp", "psnr", "split", "bits_per_parameter")})
+                files[-1].update(gop=gop, rate_estimate_bytes=result["rate_estimate_bytes"])
+                print(f"{clip} rate.gop {rate_gop} gop {gop}: {result['bytes']:,} bytes, {result['psnr']:.2f} dB",
+                      flush=True)  # fmt: skip
+            independent = files[0]["bytes"]
+            for record in files:
+                record["bytes_vs_independent"] = record["bytes"] / independent
+            entry = {"clip": clip, "resize": CLIPS[clip], "rate_gop": rate_gop, "frames": result["frames"]}
+            report["clips"].append({**entry, "files": files})
     report.update(provenance())
     out.write_text(json.dumps(report, indent=2) + "\n")
     print(f"wrote {out}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -22,9 +23,10 @@ from inrzoo.runs import decode_uint8 as decode_frames
 FORMAT1 = REPO_ROOT / "tests" / "data" / "format1.inrz"
 
 
-def _fit(clip: Path, root: Path, lmbda: float) -> SimpleNamespace:
+def _fit(clip: Path, root: Path, lmbda: float, gop: int = 0) -> SimpleNamespace:
     args = [
         "fit", "--config", str(REPO_ROOT / "configs" / "compress_rd.yaml"), f"--model.init_args.rate.lmbda={lmbda}",
+        f"--model.init_args.rate.gop={gop}",
         f"--data.init_args.path={clip}", "--data.init_args.resize=null", "--data.init_args.batch_size=2",
         "--trainer.max_epochs=12", "--trainer.max_time=null", "--trainer.enable_progress_bar=false",
         f"--trainer.logger.init_args.save_dir={root / 'runs'}",
@@ -41,13 +43,20 @@ def fitted(shared_clip_path: Path, tmp_path_factory: pytest.TempPathFactory) -> 
     """Short fits of the test clip under ``configs/compress_rd.yaml`` at a small and a large lambda."""
     low = _fit(shared_clip_path, tmp_path_factory.mktemp("rate_low"), 0.001)
     high = _fit(shared_clip_path, tmp_path_factory.mktemp("rate_high"), 0.1)
-    return SimpleNamespace(low=low, high=high)
+    temporal = _fit(shared_clip_path, tmp_path_factory.mktemp("rate_gop"), 0.001, gop=4)
+    return SimpleNamespace(low=low, high=high, temporal=temporal)
 
 
 def _coded_bytes(stream: Bitstream) -> int:
-    """The rate-coded part of a file: the one symbol stream and each tensor's model table."""
+    """The rate-coded part of a file: the one symbol stream and each tensor's model table, and a latent
+    table coded across time (its GOP chunks, model table and step)."""
     tables = sum(entry["table"][1] for entry in stream.header["tensors"] if entry["kind"] == "rate")
-    return stream.header["rate_stream"][1] + tables
+    temporal = sum(
+        sum(length for _, length in entry["chunks"]) + entry["model"][1] + entry["step"][1]
+        for entry in stream.header["tensors"]
+        if entry["kind"] == "temporal"
+    )
+    return stream.header["rate_stream"][1] + tables + temporal
 
 
 def test_the_file_matches_the_training_time_estimate(fitted: SimpleNamespace) -> None:
@@ -106,6 +115,61 @@ def test_latents_coded_across_time_keep_the_rate_terms_symbols(fitted: SimpleNam
     print(f"latents across time: {report['bytes']} bytes, independently: {fitted.low.report['bytes']}")
 
 
+def test_a_rate_term_across_time_is_the_file_compress_writes_by_default(fitted: SimpleNamespace) -> None:
+    """rate.gop: the fit estimates the latents as coded across time, and compress (no --gop given) codes them
+    so, with the fit's own models: the file is the estimate and decodes to the hard-quantised model."""
+    model = load_video_inr(fitted.temporal.run)
+    assert model.rate.is_temporal("latents.weight") and fitted.temporal.report["settings"]["gop"] == 4
+    stream = Bitstream.read(fitted.temporal.path)
+    entry = next(e for e in stream.header["tensors"] if e["name"] == "latents.weight")
+    assert entry["kind"] == "temporal" and entry["gop"] == 4
+    ratio = _coded_bytes(stream) / (model.rate.file_bits(model.rate_tensors()) / 8)
+    print(f"temporal: coded bytes / estimate = {ratio:.4f}")
+    assert abs(ratio - 1) < 0.03, ratio
+    expected = quantized_state(model, CompressionSettings(keep_alignment=False, gop=4))
+    decoded = decode_model(stream).state_dict()
+    for name in model.rate.names:
+        assert torch.equal(decoded[name], expected[name]), name
+    # The estimate the fit validated with is the file's: the hard path's bits, without the model tables.
+    with torch.no_grad():
+        _, hard_bpp = model.rate_decode(model.latents.weight, noise=False)
+    height, width = model.frame_size
+    tables = model.rate.file_bits(model.rate_tensors()) - float(hard_bpp) * model.latents.num_frames * height * width
+    assert 0 < tables < 400 * len(model.rate.names), tables
+
+
+def test_the_temporal_estimate_prices_changes_not_values() -> None:
+    """A latent table whose rows repeat costs (almost) only its keys under rate.gop, every row without it;
+    its gradient reaches both rows of a change."""
+    torch.manual_seed(0)
+    steady = torch.randn(1, 16).repeat(24, 1)
+    temporal = RateTerm(gop=8).build({"latents.weight": steady})
+    independent = RateTerm().build({"latents.weight": steady})
+    across_time = temporal.file_bits({"latents.weight": steady})
+    on_its_own = independent.file_bits({"latents.weight": steady})
+    assert across_time < 0.4 * on_its_own, (across_time, on_its_own)
+    table = steady.clone().requires_grad_(True)
+    temporal.temporal_bits("latents.weight", table).backward()
+    assert table.grad[1].abs().sum() > 0 and table.grad[2].abs().sum() > 0
+
+
+def test_compress_names_a_gop_other_than_the_fits(
+    fitted: SimpleNamespace, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "independent.inrz"
+    assert run(["compress", str(fitted.temporal.run), "-o", str(path), "--drop-alignment", "--gop", "0"]) == 0
+    line = capsys.readouterr().out.strip().splitlines()[-1]
+    assert "latents coded across time (GOP 4) (this file: each latent coded on its own)" in line, line
+    assert all(e["kind"] != "temporal" for e in Bitstream.read(path).header["tensors"])
+    # The split charges the latents what they cost in this file (coded on their own), not the fit's estimate.
+    report = compress_run(fitted.temporal.run, tmp_path / "again.inrz", keep_alignment=False, gop=0)
+    model = load_video_inr(fitted.temporal.run)
+    latents = {"latents.weight": model.latents.weight}
+    on_their_own = model.rate.file_bits(latents, across_time=False) / 8
+    assert report["split"]["latents"] == pytest.approx(on_their_own, rel=0.03), (report["split"], on_their_own)
+    assert on_their_own > 1.2 * model.rate.file_bits(latents) / 8
+
+
 def test_a_larger_lambda_gives_a_smaller_file(fitted: SimpleNamespace) -> None:
     assert fitted.high.report["bytes"] < 0.9 * fitted.low.report["bytes"], (fitted.low.report, fitted.high.report)
 
@@ -128,6 +192,29 @@ def test_compress_reports_the_fit_estimate(
     estimate = int(line.split("coded part at ")[1].split(" bytes")[0].replace(",", ""))
     size = int(line.split(": ")[1].split(" bytes")[0].replace(",", ""))
     assert estimate == round(fitted.low.report["rate_estimate_bytes"]) and 0.5 * size < estimate < size
+
+
+def test_the_fit_summary_records_the_files_estimate(fitted: SimpleNamespace) -> None:
+    """metrics.json of a rate fit holds the estimate compress reports of the fitted run and the PSNR of
+    decoding its file."""
+    for fit, gop in ((fitted.low, 0), (fitted.temporal, 4)):
+        record = json.loads((fit.run / "metrics.json").read_text())
+        assert record["rate_gop"] == gop
+        # Scored through the hard quantisation it trained for: the file's quality, not the raw weights'.
+        assert record["psnr"] == pytest.approx(fit.report["psnr"], abs=1e-3), (record["psnr"], fit.report["psnr"])
+        assert record["rate_estimate_bytes"] == pytest.approx(fit.report["rate_estimate_bytes"], rel=1e-6)
+        pixels = fit.report["frames"] * fit.report["height"] * fit.report["width"]
+        assert record["rate_estimate_bpp"] == pytest.approx(record["rate_estimate_bytes"] * 8 / pixels)
+
+
+def test_a_rate_run_folder_decodes_as_its_file(fitted: SimpleNamespace) -> None:
+    """interpolate/upscale/eval open the run folder: a rate fit's frames there are its file's, bit for bit."""
+    from inrzoo.runs import FittedRun
+
+    for fit in (fitted.low, fitted.temporal):
+        opened, received = FittedRun.open(fit.run).model, FittedRun.from_bitstream(fit.path).model
+        frames = list(range(opened.latents.num_frames))
+        assert torch.equal(decode_frames(opened, frames), decode_frames(received, frames))
 
 
 def test_a_rate_fit_refuses_a_second_quantisation_stage(

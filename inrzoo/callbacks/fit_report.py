@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 
 import lightning.pytorch as pl
@@ -56,8 +57,10 @@ class FitReport(pl.Callback):
         files = not trainer.fast_dev_run  # a smoke run has no run folder of its own: leave no files
         video = _GuardedVideo(run_dir / "reconstruction.mp4", datamodule.fps) if files and self.write_video else None
         # One pass: decode, score and stream into the mp4 a batch at a time (memory: one batch, any length).
-        result, _ = evaluate_reconstruction(pl_module, ground_truth, sink=video.write if video else None,
-                                            keep_decoded=False, ms_ssim=self.ms_ssim)  # fmt: skip
+        # A rate fit is scored as its file decodes (through the hard quantisation it trained for).
+        with _coded(pl_module):
+            result, _ = evaluate_reconstruction(pl_module, ground_truth, sink=video.write if video else None,
+                                                keep_decoded=False, ms_ssim=self.ms_ssim)  # fmt: skip
         stopped_by_time = _stopped_by_max_time(trainer)
         record = {
             **result.as_dict(),
@@ -67,8 +70,20 @@ class FitReport(pl.Callback):
             "steps": trainer.global_step,
             "stopped_by_max_time": stopped_by_time,
         }
+        rate = getattr(pl_module, "rate", None)
+        if rate is not None:  # what `inrzoo compress` will write of it (its coded part, without the header)
+            estimate = rate.file_bits(pl_module.rate_tensors()) / 8
+            record["rate_estimate_bytes"] = estimate
+            record["rate_estimate_bpp"] = estimate * 8 / (result.num_frames * result.height * result.width)
+            record["rate_gop"] = rate.gop
         self.result = record
         self._print(result, run_dir if files else None)
+        if rate is not None:
+            coding = f"latents across time, GOP {rate.gop}" if rate.gop else "each latent on its own"
+            print(
+                f"  rate      {record['rate_estimate_bytes']:,.0f} bytes estimated, "
+                f"{record['rate_estimate_bpp']:.4f} bpp ({coding}; `inrzoo compress` writes it)"
+            )
         if stopped_by_time:
             print(
                 f"  note      trainer.max_time stopped the fit after {record['epochs']} epochs "
@@ -83,7 +98,8 @@ class FitReport(pl.Callback):
         )
         if video is not None:
             _attempt("reconstruction.mp4", video.close)
-        _attempt("comparison.png", lambda: self._write_comparison(pl_module, ground_truth, result, run_dir))
+        with _coded(pl_module):
+            _attempt("comparison.png", lambda: self._write_comparison(pl_module, ground_truth, result, run_dir))
 
     def _write_comparison(
         self, model: pl.LightningModule, ground_truth: FrameStore, result: ReconstructionResult, run_dir: Path
@@ -109,6 +125,12 @@ class FitReport(pl.Callback):
             f"  decode    {result.decode_fps:.1f} frames/s\n"
             f"  run dir   {run_dir or '(none: fast_dev_run writes no files)'}"
         )
+
+
+def _coded(model: pl.LightningModule) -> AbstractContextManager[object]:
+    """The model with its file's values (:meth:`VideoINR.coded_values`), or as it is when it has none."""
+    coded_values = getattr(model, "coded_values", None)
+    return coded_values() if coded_values is not None else nullcontext(model)
 
 
 #: Panels of ``comparison.png`` are at most this wide (a 1080p grid at full size held ~1 GB to draw).

@@ -27,9 +27,9 @@ def main(argv: Sequence[str]) -> int:
         help="leave out the alignment head (smaller; the file then cannot serve retrieval)",
     )  # fmt: skip
     parser.add_argument(
-        "--gop", type=int, default=0,
-        help="code the latents across time: a key latent every GOP frames, the rest as changes (0: off); "
-        "`inrzoo decompress --frames k` then decodes at most GOP latents",
+        "--gop", type=int, default=None,
+        help="code the latents across time: a key latent every GOP frames, the rest as changes (0: off; "
+        "default: the fit's rate.gop, else 0); `inrzoo decompress --frames k` then decodes at most GOP latents",
     )  # fmt: skip
     parser.add_argument("--overwrite", action="store_true", help="replace an existing output file")
     parser.add_argument(
@@ -45,6 +45,7 @@ def main(argv: Sequence[str]) -> int:
     args = parser.parse_args(list(argv))
     ranges = {
         **option_ranges(CompressionSettings),
+        "gop": option_ranges(CompressionSettings)["gop"].optional(),
         "qat_epochs": integers(0, 100_000),
         "qat_lr": LEARNING_RATE.optional(),
     }
@@ -76,6 +77,11 @@ def _format_report(report: dict[str, Any]) -> str:
         line += f"; {report['bits_per_parameter']:.2f} bits/parameter ({shares})"
     if report.get("rate_estimate_bytes") is not None:
         line += f"; the fit estimated its coded part at {report['rate_estimate_bytes']:,.0f} bytes"
-        if report["settings"].get("gop"):  # the rate term's estimate codes each latent on its own
-            line += " with each latent coded on its own (--gop codes them across time)"
+        estimated, written = report.get("rate_gop", 0), report["settings"].get("gop", 0)
+        if estimated != written:  # the estimate is for another coding of the latents than the file's
+            line += f" with {_latent_coding(estimated)} (this file: {_latent_coding(written)})"
     return line
+
+
+def _latent_coding(gop: int) -> str:
+    return f"latents coded across time (GOP {gop})" if gop else "each latent coded on its own"

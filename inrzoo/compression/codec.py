@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import fnmatch
 import struct
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -200,9 +200,19 @@ def _encode_temporal(
         symbols = quantized.symbols.numpy()
         entry.update(bits=quantized.bits, axis=quantized.axis, groups=payload.add(_groups_bytes(quantized)))
     model = fit_model(symbols, settings.gop)
+    if rate is not None and rate.is_temporal(name) and rate.gop == settings.gop:
+        model = _rate_temporal_model(rate, name, model)
     entry["model"] = payload.add(model.to_bytes())
     entry["chunks"] = [payload.add(chunk) for chunk in encode_gops(symbols, settings.gop, model)]
     return entry
+
+
+def _rate_temporal_model(rate: Any, name: str, fitted: TemporalModel) -> TemporalModel:
+    """The models the fit estimated its latents' bits with (so the file is the estimate), on the coded
+    symbols' own ranges (``fitted``'s)."""
+    key_loc, key_scale = rate.model(name)
+    change_loc, change_scale = rate.change_model()
+    return replace(fitted, key_loc=key_loc, key_scale=key_scale, change_loc=change_loc, change_scale=change_scale)
 
 
 def decode_temporal(stream: Bitstream, entry: dict[str, Any], frames: list[int] | None = None) -> tuple[Tensor, int]:

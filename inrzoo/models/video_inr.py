@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any, Literal
 
 import lightning.pytorch as pl
@@ -180,6 +182,31 @@ class VideoINR(pl.LightningModule):
         named += [(f"hypernet.{n}", p) for n, p in self.hypernet.named_parameters()]
         return {name: p for name, p in named if p.is_floating_point() and p.numel() >= 2}
 
+    @torch.no_grad()
+    def use_coded_values_(self) -> VideoINR:
+        """Give the rate-coded tensors their file's values (the hard-rounded symbols x step), in place.
+
+        A rate fit trains through its quantisation, so its full-precision weights decode *worse* than the
+        file (1 dB on a 20-epoch Bunny fit): anything that decodes a fitted run should see these values. A
+        no-op without a rate term; rounding again gives the same symbols."""
+        if self.rate is not None:
+            for name, tensor in self.rate_tensors().items():
+                tensor.copy_(self.rate.quantized(name, tensor, noise=False))
+        return self
+
+    @contextmanager
+    def coded_values(self) -> Iterator[VideoINR]:
+        """:meth:`use_coded_values_` within the block, the trained values restored after (for scoring a fit
+        at its end, as its file will decode, without touching what training or a checkpoint holds)."""
+        saved = {name: tensor.detach().clone() for name, tensor in self.rate_tensors().items()} if self.rate else {}
+        try:
+            yield self.use_coded_values_()
+        finally:
+            with torch.no_grad():
+                for name, tensor in self.rate_tensors().items():
+                    if name in saved:
+                        tensor.copy_(saved[name])
+
     def _save_config_hyperparameters(self) -> None:
         """Save the constructor's arguments as hyperparameters, the plugins among them only as config data.
 
@@ -347,6 +374,10 @@ class VideoINR(pl.LightningModule):
                 self.store_encoded_latents()  # from here on the latents train directly
                 self.encoder_retired.fill_(True)
 
+    def on_train_start(self) -> None:
+        if self.encoder_active and self.rate is not None and self.rate.is_temporal("latents.weight"):
+            self.store_encoded_latents()  # the changes' first estimates are between encoded latents
+
     def on_validation_start(self) -> None:
         if self.encoder_active:
             self.store_encoded_latents()
@@ -368,9 +399,10 @@ class VideoINR(pl.LightningModule):
             return latents
         return self.latents(batch["index"])
 
-    def rate_decode(self, latents: Tensor, noise: bool = True) -> tuple[Tensor, Tensor]:
-        """latents: (B, D) -> (frames decoded through the quantisation the file will hold, estimated bits per
-        pixel). ``noise``: the training relaxation; without it, the file's exact hard-rounded values."""
+    def rate_decode(self, latents: Tensor, noise: bool = True, indices: Tensor | None = None) -> tuple[Tensor, Tensor]:
+        """latents: (B, D) of frames ``indices`` -> (frames decoded through the quantisation the file will hold,
+        estimated bits per pixel). ``noise``: the training relaxation; without it, the file's exact
+        hard-rounded values. ``indices`` None: ``latents`` is the whole table."""
         if self.rate is None:
             raise InrzooError("this model was fitted without a rate term")
         quantized, bits = {}, []
@@ -378,9 +410,17 @@ class VideoINR(pl.LightningModule):
             if name != "latents.weight":
                 quantized[name], tensor_bits = self.rate.relaxed(name, tensor, noise)
                 bits.append(tensor_bits)
-        latents, latent_bits = self.rate.relaxed("latents.weight", latents, noise)
-        # The batch's latents stand for the whole dictionary's.
-        bits.append(latent_bits * self.latents.num_frames / latents.shape[0])
+        if self.rate.is_temporal("latents.weight"):
+            # Coded across time, a latent's bits depend on its neighbours': the whole table, the batch's rows
+            # the ones being trained (while an encoder serves, only through it: the table's rows are its copies).
+            base = self.latents.weight.detach() if self.encoder_active else self.latents.weight
+            table = latents if indices is None else base.index_put((indices,), latents)
+            bits.append(self.rate.temporal_bits("latents.weight", table, noise))
+            latents = self.rate.quantized("latents.weight", latents, noise)
+        else:
+            latents, latent_bits = self.rate.relaxed("latents.weight", latents, noise)
+            # The batch's latents stand for the whole dictionary's.
+            bits.append(latent_bits * self.latents.num_frames / latents.shape[0])
         frames = torch.func.functional_call(self, quantized, (), {"latents": latents}, strict=False)
         height, width = self.frame_size
         return frames, torch.stack(bits).sum() / (self.latents.num_frames * height * width)
@@ -390,7 +430,11 @@ class VideoINR(pl.LightningModule):
         if self.rate is None:
             prediction, bpp = self.decode_latents(latents), None
         else:
-            prediction, bpp = self.rate_decode(latents)
+            if self.encoder_active and self.rate.is_temporal("latents.weight"):
+                # The table the changes are estimated on follows the encoder (its rows a step behind at most).
+                with torch.no_grad():
+                    self.latents.weight[batch["index"]] = latents.detach().to(self.latents.weight.dtype)
+            prediction, bpp = self.rate_decode(latents, indices=batch["index"])
         terms = self.loss_fn(prediction, batch["frame"])
         mse = torch.mean((prediction.detach().clamp(0, 1) - batch["frame"]) ** 2)
         loss = terms["loss"]
@@ -414,7 +458,8 @@ class VideoINR(pl.LightningModule):
         if self.rate is None:
             prediction = self(batch["index"]).clamp(0, 1)
         else:  # the file's quality: decoded through the hard quantisation
-            prediction = self.rate_decode(self.latents(batch["index"]), noise=False)[0].clamp(0, 1)
+            prediction = self.rate_decode(self.latents(batch["index"]), noise=False, indices=batch["index"])[0]
+            prediction = prediction.clamp(0, 1)
         self.val_metrics.update(prediction, batch["frame"])
         if self.alignment_objective is not None and self.alignment_objective.is_prepared:
             _, cosine = self.alignment_objective.terms(batch["index"], self.latents(batch["index"]))

@@ -44,7 +44,7 @@ def compress_run(
     stage_dir: str | Path | None = None,
     resume: bool = False,
     accelerator: str = "auto",
-    gop: int = 0,
+    gop: int | None = None,
 ) -> dict[str, Any]:
     """Write ``run``'s model as a .inrz file; report its size and the quality of decoding *that file*.
 
@@ -53,12 +53,15 @@ def compress_run(
     quantisation (:func:`~inrzoo.compression.qat.quality_stage`, checkpoints in ``stage_dir``,
     default ``RUN/compress_stage``).
     """
-    settings = CompressionSettings(weight_bits, latent_bits, prune, keep_alignment, gop)
     if qat_epochs < 0:
         raise InrzooError(f"--qat-epochs must be >= 0, got {qat_epochs}")
+    if gop is not None:
+        CompressionSettings(gop=gop)  # a bad --gop is refused before any work
     output = claim_output(output, overwrite)  # refuse before any work
     fitted = run if isinstance(run, FittedRun) else FittedRun.open(run)
     model, model_config = fitted.model, fitted.config
+    fitted_gop = model.rate.gop if model.rate is not None else 0
+    settings = CompressionSettings(weight_bits, latent_bits, prune, keep_alignment, fitted_gop if gop is None else gop)
     if not isinstance(model_config.get("backbone"), dict):
         raise InrzooError(
             f"{fitted.path} does not record its model config; compress a checkpoint written by `inrzoo fit`"
@@ -95,8 +98,11 @@ def compress_run(
     }  # fmt: skip
     shares = None
     if model.rate is not None:  # what the fit estimated the coded part at (the file adds its header and buffers)
-        shares = {name: model.rate.file_bits({name: tensor}) for name, tensor in model.rate_tensors().items()}
-        report["rate_estimate_bytes"] = sum(shares.values()) / 8
+        tensors = model.rate_tensors()
+        report["rate_estimate_bytes"] = model.rate.file_bits(tensors) / 8
+        report["rate_gop"] = fitted_gop  # how the estimate coded the latents (the file: settings.gop)
+        # The one rate stream is shared by what each of its tensors costs in *this* file.
+        shares = {name: model.rate.file_bits({name: t}, across_time=bool(settings.gop)) for name, t in tensors.items()}
     report["split"] = file_split(stream, size, shares)
     coded_bytes = report["split"]["latents"] + report["split"]["weights"]
     report["bits_per_parameter"] = coded_bytes * 8 / max(coded_parameter_count(stream), 1)

@@ -49,6 +49,7 @@ class FittedRun:
         if str(path).endswith(".inrz"):
             return cls.from_bitstream(path)
         checkpoint, model, saved = read_checkpoint(path)
+        model.use_coded_values_()  # a rate fit decodes as its file does
         run_dir = Path(path) if Path(path).is_dir() else checkpoint.parent.parent
         return cls(
             model=model,
