@@ -11,10 +11,16 @@ what="${1:-test}"
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
-# torchcodec needs FFmpeg's shared libraries; the codec baselines need the ffmpeg binary.
-if ! command -v ffmpeg >/dev/null 2>&1 || ! ldconfig -p 2>/dev/null | grep -q libavcodec; then
+# torchcodec needs FFmpeg's shared libraries; the codec baselines need the ffmpeg binary; the viewer's
+# browser tests drive Debian's chromium (Playwright never downloads a browser here).
+missing=()
+if ! command -v ffmpeg >/dev/null 2>&1 || ! ldconfig -p 2>/dev/null | grep -q libavcodec; then missing+=(ffmpeg); fi
+if [ "$what" = test ] || [ "$what" = slow ]; then
+    command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+fi
+if [ ${#missing[@]} -gt 0 ]; then
     as_root apt-get update -qq
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ffmpeg >/dev/null
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
 PYTHON="${PYTHON:-python3}"

@@ -71,3 +71,29 @@ def test_compress_reads_the_checkpoint_once(fitted: SimpleNamespace, tmp_path: P
         watching[0] = False
     assert opened == [str(fitted.run / "checkpoints" / "last.ckpt")]
     assert report["psnr"] == pytest.approx(fitted.report["psnr"])
+
+
+def test_the_run_folder_holds_the_fits_final_model(shared_clip_path: Path, tmp_path: Path) -> None:
+    """The quickstart validates every 50 epochs: its last.ckpt must still be the last epoch's model (it was
+    the last *validated* one, 30 epochs behind the printed result), so what reopens the run decodes what
+    the fit reported."""
+    import json
+
+    from helpers import REPO_ROOT
+    from test_cli import run
+
+    from inrzoo.evaluation import evaluate_reconstruction
+
+    args = [
+        "fit", "--config", str(REPO_ROOT / "configs" / "quickstart.yaml"), f"--data.init_args.path={shared_clip_path}",
+        "--data.init_args.resize=null", "--trainer.max_epochs=3", "--trainer.check_val_every_n_epoch=2",
+        "--trainer.max_time=null", "--trainer.enable_progress_bar=false",
+        f"--trainer.logger.init_args.save_dir={tmp_path}",
+    ]  # fmt: skip
+    assert run(args) == 0
+    run_dir = tmp_path / "quickstart" / "version_0"
+    checkpoint = torch.load(run_dir / "checkpoints" / "last.ckpt", map_location="cpu", weights_only=False)
+    assert checkpoint["epoch"] == 2, checkpoint["epoch"]
+    reopened = FittedRun.open(run_dir)
+    result, _ = evaluate_reconstruction(reopened.model, reopened.datamodule.frames, keep_decoded=False, ms_ssim=False)
+    assert result.psnr == pytest.approx(json.loads((run_dir / "metrics.json").read_text())["psnr"], abs=1e-3)

@@ -179,3 +179,97 @@ def test_view_refuses_a_port_in_use(viewer: SimpleNamespace, capsys: pytest.Capt
         port = taken.getsockname()[1]
         assert run(["view", str(viewer.run), "--port", str(port)]) == 2
     assert f"127.0.0.1:{port}" in error_line(capsys)
+
+
+# -- the page in a real browser (Debian's chromium, driven by Playwright; no browser download) ------
+def _browser_path() -> str | None:
+    import shutil
+
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.fixture(scope="module")
+def page(viewer: SimpleNamespace, tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201 - a Playwright page
+    """The viewer page in headless Chromium, its app served by uvicorn on loopback."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    uvicorn = pytest.importorskip("uvicorn")
+    executable = _browser_path()
+    if executable is None:
+        pytest.skip("no chromium on this machine (apt-get install chromium; .ci/setup.sh does)")
+    import socket
+    import threading
+    import time
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(create_app(viewer.viewed), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.02)
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, args=["--force-color-profile=srgb"])
+        tab = browser.new_page(viewport={"width": 1200, "height": 900})
+        tab.goto(f"http://127.0.0.1:{port}/")
+        tab.wait_for_selector("body[data-ready=true]", timeout=60_000)
+        tab.screenshots = tmp_path_factory.mktemp("viewer_screenshots")
+        yield tab
+        browser.close()
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+_PIXELS = """(id) => {
+    const img = document.getElementById(id), canvas = document.createElement("canvas");
+    canvas.width = img.naturalWidth; canvas.height = img.naturalHeight;
+    const ctx = canvas.getContext("2d"); ctx.drawImage(img, 0, 0);
+    return Array.from(ctx.getImageData(0, 0, canvas.width, canvas.height).data);
+}"""
+
+
+def _shown(tab, image_id: str, height: int, width: int) -> torch.Tensor:  # noqa: ANN001
+    rgba = torch.tensor(tab.evaluate(_PIXELS, image_id), dtype=torch.uint8).reshape(height, width, 4)
+    return rgba[..., :3].permute(2, 0, 1)
+
+
+def _set(tab, selector: str, value: str) -> None:  # noqa: ANN001
+    tab.eval_on_selector(
+        selector,
+        "(el, v) => { el.value = v; el.dispatchEvent(new Event(el.tagName === 'SELECT' ? 'change' : 'input')); }",
+        value,
+    )
+
+
+def test_the_scrubber_shows_the_models_frame(viewer: SimpleNamespace, page) -> None:  # noqa: ANN001
+    model = viewer.viewed.run.model
+    height, width = model.frame_size
+    for k in (7, 2):
+        _set(page, "#scrubber", str(k))
+        page.wait_for_function("k => document.getElementById('decoded').dataset.frame === String(k)", arg=k)
+        assert torch.equal(_shown(page, "decoded", height, width), decode_uint8(model, [k])[0]), k
+    assert page.inner_text("#frame-number") == "2" and float(page.inner_text("#decode-ms")) >= 0
+    page.screenshot(path=str(page.screenshots / "frames.png"), full_page=True)
+
+
+def test_the_fractional_slider_shows_the_interpolated_decode(viewer: SimpleNamespace, page) -> None:  # noqa: ANN001
+    model = viewer.viewed.run.model
+    height, width = model.frame_size
+    _set(page, "#interpolator", "linear")
+    _set(page, "#time", "4.37")
+    page.wait_for_function("() => document.getElementById('interpolated').dataset.time === '4.37'")
+    linear = fit_interpolator(LinearInterpolator(), model.latents)
+    with torch.no_grad():
+        expected = model.decode_latents(linear.latents_at(model.latents, torch.tensor([4.37])))[0]
+    assert torch.equal(
+        _shown(page, "interpolated", height, width), (expected.clamp(0, 1) * 255).round().to(torch.uint8)
+    )
+    page.screenshot(path=str(page.screenshots / "between.png"), full_page=True)
+
+
+def test_clicking_the_worst_point_of_the_psnr_plot_goes_to_that_frame(viewer: SimpleNamespace, page) -> None:  # noqa: ANN001
+    worst = viewer.client.get("/api/metrics").json()["worst_frame"]
+    page.click("#psnr-plot circle.worst")
+    page.wait_for_function("k => document.getElementById('decoded').dataset.frame === String(k)", arg=worst)
+    assert page.inner_text("#frame-number") == str(worst)
+    page.screenshot(path=str(page.screenshots / "psnr.png"), full_page=True)

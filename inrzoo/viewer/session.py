@@ -74,8 +74,10 @@ class ViewedRun:
         model = self.run.model
         height, width = model.frame_size
         configured = type(model.interpolator).__name__ if model.interpolator is not None else None
+        run_dir = self.run.run_dir
+        name = f"{run_dir.parent.name}/{run_dir.name}" if run_dir is not None else self.run.name
         return {
-            "name": self.run.name, "path": str(self.run.path), "frames": self.num_frames,
+            "name": name, "path": str(self.run.path), "frames": self.num_frames,
             "height": int(height), "width": int(width), "fps": self.run.fps,
             "coordinate_backbone": bool(model.backbone.is_coordinate_based),
             "scales": [MIN_SCALE, MAX_SCALE], "interpolators": ["run", *INTERPOLATORS],

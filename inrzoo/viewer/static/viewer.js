@@ -64,7 +64,7 @@ function plotPsnr(values, worst) {
 
 async function start() {
   meta = await (await fetch("/api/meta")).json();
-  $("run").textContent = `${meta.name}: ${meta.frames} frames ${meta.height}x${meta.width} at ${meta.fps} fps`;
+  $("run").textContent = `${meta.name}: ${meta.frames} frames ${meta.height}x${meta.width} at ${Number(meta.fps.toFixed(2))} fps`;
   $("scrubber").max = meta.frames - 1; $("time").max = meta.frames - 1;
   for (const s of [0.5, 1, 1.5, 2, 3, 4]) $("scale").add(new Option(`${s}x`, s, s === 1, s === 1));
   for (const name of meta.interpolators) $("interpolator").add(new Option(name, name));
