@@ -13,10 +13,8 @@ from __future__ import annotations
 import argparse
 import json
 import random
-import socket
 import statistics
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -24,7 +22,7 @@ from inrzoo.bench.environment import provenance
 from inrzoo.cli import main as inrzoo_main
 from inrzoo.io.files import claim_output
 from inrzoo.runs.decoding import decode_uint8
-from inrzoo.viewer import ViewedRun, create_app
+from inrzoo.viewer import ViewedRun, served
 from inrzoo.viewer.session import png_bytes
 
 REPO = Path(__file__).resolve().parent.parent
@@ -54,39 +52,30 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     out = claim_output(args.out, args.overwrite)
     import httpx
-    import uvicorn
 
     run = args.run or str(quickstart_run(Path(tempfile.mkdtemp(prefix="inrzoo-view-"))))
     viewed = ViewedRun.open(run)
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(viewed), host="127.0.0.1", port=port, log_level="warning"))
-    threading.Thread(target=server.run, daemon=True).start()
-    while not server.started:
-        time.sleep(0.05)
     frames = [random.Random(i).randrange(viewed.num_frames) for i in range(args.requests)]
     model = viewed.run.model
-    decode, encoded, served = [], [], []
+    decode, encoded, served_times = [], [], []
     for k in frames:
         start = time.perf_counter()
         frame = decode_uint8(model, [k])[0]
         decode.append(time.perf_counter() - start)
         png_bytes(frame)
         encoded.append(time.perf_counter() - start)
-    with httpx.Client(base_url=f"http://127.0.0.1:{port}") as client:
+    with served(viewed) as url, httpx.Client(base_url=url) as client:
         client.get("/api/frame/0.png")  # the first request sets up the connection
         for k in frames:
             start = time.perf_counter()
             response = client.get(f"/api/frame/{k}.png")
-            served.append(time.perf_counter() - start)
+            served_times.append(time.perf_counter() - start)
             response.raise_for_status()
-    server.should_exit = True
     height, width = model.frame_size
     report = {
         "name": "viewer_latency", "run": run, "frames": viewed.num_frames, "size": [height, width],
         "requests": args.requests, "in_process_decode": _summary(decode),
-        "in_process_decode_and_png": _summary(encoded), "http_frame_request": _summary(served),
+        "in_process_decode_and_png": _summary(encoded), "http_frame_request": _summary(served_times),
     }  # fmt: skip
     report["http_over_decode_median"] = (
         report["http_frame_request"]["median_ms"] / report["in_process_decode"]["median_ms"]

@@ -8,13 +8,10 @@ from __future__ import annotations
 
 import argparse
 import shutil
-import socket
-import threading
-import time
 from pathlib import Path
 
 from inrzoo.io.files import claim_output
-from inrzoo.viewer import ViewedRun, create_app
+from inrzoo.viewer import ViewedRun, served
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -26,22 +23,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--time", type=float, default=None, help="the fractional time shown (default: frame + 0.5)")
     args = parser.parse_args(argv)
     out = claim_output(args.out, args.overwrite)
-    import uvicorn
     from playwright.sync_api import sync_playwright
 
     viewed = ViewedRun.open(args.run)
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(viewed), host="127.0.0.1", port=port, log_level="warning"))
-    threading.Thread(target=server.run, daemon=True).start()
-    while not server.started:
-        time.sleep(0.05)
     moment = args.frame + 0.5 if args.time is None else args.time
-    with sync_playwright() as playwright:
+    with served(viewed) as url, sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=shutil.which("chromium"))
         page = browser.new_page(viewport={"width": 1100, "height": 900})
-        page.goto(f"http://127.0.0.1:{port}/")
+        page.goto(f"{url}/")
         page.wait_for_selector("body[data-ready=true]", timeout=600_000)  # the PSNR plot decodes the whole video
         move = "(el, v) => { el.value = v; el.dispatchEvent(new Event('input')); }"
         page.eval_on_selector("#scrubber", move, str(args.frame))
@@ -51,7 +40,6 @@ def main(argv: list[str] | None = None) -> int:
         page.wait_for_function("t => document.getElementById('interpolated').dataset.time === t", arg=shown)
         page.screenshot(path=str(out), full_page=True)
         browser.close()
-    server.should_exit = True
     print(f"wrote {out}")
     return 0
 

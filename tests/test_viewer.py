@@ -192,32 +192,20 @@ def _browser_path() -> str | None:
 def page(viewer: SimpleNamespace, tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201 - a Playwright page
     """The viewer page in headless Chromium, its app served by uvicorn on loopback."""
     sync_api = pytest.importorskip("playwright.sync_api")
-    uvicorn = pytest.importorskip("uvicorn")
+    pytest.importorskip("uvicorn")
     executable = _browser_path()
     if executable is None:
         pytest.skip("no chromium on this machine (apt-get install chromium; .ci/setup.sh does)")
-    import socket
-    import threading
-    import time
+    from inrzoo.viewer import served
 
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(viewer.viewed), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.02)
-    with sync_api.sync_playwright() as playwright:
+    with served(viewer.viewed) as url, sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=executable, args=["--force-color-profile=srgb"])
         tab = browser.new_page(viewport={"width": 1200, "height": 900})
-        tab.goto(f"http://127.0.0.1:{port}/")
+        tab.goto(f"{url}/")
         tab.wait_for_selector("body[data-ready=true]", timeout=60_000)
         tab.screenshots = tmp_path_factory.mktemp("viewer_screenshots")
         yield tab
         browser.close()
-    server.should_exit = True
-    thread.join(timeout=10)
 
 
 _PIXELS = """(id) => {

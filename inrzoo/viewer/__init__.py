@@ -5,6 +5,7 @@ model, one decode at a time; :func:`create_app` serves it as JSON/PNG endpoints 
 """
 
 from inrzoo.viewer.app import create_app
+from inrzoo.viewer.background import served
 from inrzoo.viewer.session import ViewedRun, ViewerInputError
 
-__all__ = ["ViewedRun", "ViewerInputError", "create_app"]
+__all__ = ["ViewedRun", "ViewerInputError", "create_app", "served"]
