@@ -7,9 +7,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from inrzoo.baselines.frames import upscale_bicubic, upscale_lanczos
-from inrzoo.cli.task_heads import TaskReport, run_parser, sr_head, upscaled_frames, upscaled_size
+from inrzoo.cli.task_heads import TaskReport, run_parser, sr_head, upscaled_frames
 from inrzoo.errors import InrzooError
 from inrzoo.runs import FittedRun
+from inrzoo.tasks.super_resolution import upscaled_size
 
 
 def main(argv: Sequence[str]) -> int:

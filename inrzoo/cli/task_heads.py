@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
 import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -19,6 +18,7 @@ from inrzoo.io.video_io import write_side_by_side_png
 from inrzoo.models.metrics import score_frames
 from inrzoo.runs import FittedRun, to_uint8
 from inrzoo.tasks.base import TaskHead
+from inrzoo.tasks.super_resolution import upscaled_size  # noqa: F401 - inrzoo.tasks.command's deprecated alias
 
 if TYPE_CHECKING:
     from jsonargparse import ArgumentParser
@@ -71,12 +71,6 @@ def iter_interpolated_frames(
         with torch.no_grad():
             latents = interpolator.latents_at(model.latents, times[first : first + batch_size])
             yield to_uint8(model.decode_latents(latents))
-
-
-def upscaled_size(frame_size: tuple[int, int], scale: float) -> tuple[int, int]:
-    if not (scale > 0 and math.isfinite(scale)):
-        raise InrzooError(f"--scale must be a positive number (e.g. 2, 4 or 1.5), got {scale}")
-    return max(1, round(frame_size[0] * scale)), max(1, round(frame_size[1] * scale))
 
 
 def sr_head(video: FittedRun, name: str) -> SuperResolutionHead:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from inrzoo.cli.task_heads import iter_upscaled_frames, run_parser, sr_head, upscaled_size
+from inrzoo.cli.task_heads import iter_upscaled_frames, run_parser, sr_head
 from inrzoo.io.files import claim_output
 from inrzoo.io.video_io import write_mp4
 from inrzoo.runs import FittedRun
+from inrzoo.tasks.super_resolution import upscaled_size
 
 
 def main(argv: Sequence[str]) -> int:

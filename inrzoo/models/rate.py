@@ -62,6 +62,11 @@ def straight_through_round(x: Tensor) -> Tensor:
     return x + (torch.round(x) - x).detach()
 
 
+def _rounded(scaled: Tensor, noise: bool) -> Tensor:
+    """The symbols of ``scaled`` values: straight-through rounded while training, hard-rounded without noise."""
+    return straight_through_round(scaled) if noise else torch.round(scaled)
+
+
 @trust_stored_class  # stored model configs name it
 class RateTerm(nn.Module):
     """loss = distortion + ``lmbda`` x estimated bits per pixel of the quantised model.
@@ -143,8 +148,7 @@ class RateTerm(nn.Module):
         """The decoder's values of ``tensor``: straight-through rounded (training) or hard-rounded (``noise=False``,
         no gradient to the values)."""
         step = self.log_step[self._index[name]].exp().to(tensor.dtype)
-        scaled = tensor / step
-        return (straight_through_round(scaled) if noise else torch.round(scaled)) * step
+        return _rounded(tensor / step, noise) * step
 
     def relaxed(self, name: str, tensor: Tensor, noise: bool = True) -> tuple[Tensor, Tensor]:
         """Training: (the decoder's values with a straight-through gradient, the estimated bits of ``tensor``
@@ -152,9 +156,10 @@ class RateTerm(nn.Module):
 
         ``noise=False``: the hard-rounded values and their bits, exactly as the file holds them (for validation)."""
         i = self._index[name]
-        scaled = tensor / self.log_step[i].exp().to(tensor.dtype)
+        step = self.log_step[i].exp().to(tensor.dtype)
+        scaled = tensor / step  # once per tensor and step: the values and the bits both start from it
         coded = torch.round(scaled) if not noise else scaled + (torch.rand_like(scaled) - 0.5)
-        return self.quantized(name, tensor, noise), laplace_bits(coded, self.loc[i], self.log_scale[i].exp()).sum()
+        return _rounded(scaled, noise) * step, laplace_bits(coded, self.loc[i], self.log_scale[i].exp()).sum()
 
     def temporal_bits(self, name: str, table: Tensor, noise: bool = True) -> Tensor:
         """Estimated bits of a (T, D) latent ``table`` coded across time: key rows under the tensor's model,
@@ -162,8 +167,7 @@ class RateTerm(nn.Module):
         uniform noise to the straight-through-rounded keys and changes, so both rows of a change get its
         gradient; ``noise=False``: the file's exact code lengths."""
         i = self._index[name]
-        symbols = table / self.log_step[i].exp().to(table.dtype)
-        symbols = torch.round(symbols) if not noise else straight_through_round(symbols)
+        symbols = _rounded(table / self.log_step[i].exp().to(table.dtype), noise)
         keys = torch.arange(len(table), device=table.device) % self.gop == 0
         changes = symbols[1:][~keys[1:]] - symbols[:-1][~keys[1:]]
         coded_keys = symbols[keys]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from abc import abstractmethod
 from typing import TYPE_CHECKING
 
@@ -16,6 +17,13 @@ from inrzoo.tasks.registry import register_task
 
 if TYPE_CHECKING:  # the model layer sits above the plugin kinds: its types only
     from inrzoo.models.video_inr import VideoINR
+
+
+def upscaled_size(frame_size: tuple[int, int], scale: float) -> tuple[int, int]:
+    """(height, width) of frames rendered at ``scale`` times ``frame_size`` (at least one pixel a side)."""
+    if not (scale > 0 and math.isfinite(scale)):
+        raise InrzooError(f"--scale must be a positive number (e.g. 2, 4 or 1.5), got {scale}")
+    return max(1, round(frame_size[0] * scale)), max(1, round(frame_size[1] * scale))
 
 
 class SuperResolutionHead(TaskHead):

@@ -15,7 +15,7 @@ from inrzoo.errors import InrzooError
 from inrzoo.runs import FittedRun
 from inrzoo.runs.decoding import decode_uint8, to_uint8
 
-#: The scales the page may ask for (the issue's range: 0.5x to 4x).
+#: The scales a request may ask for (the page offers 0.5x to 4x).
 MIN_SCALE, MAX_SCALE = 0.25, 4.0
 #: Interpolators the page offers besides the run's own.
 INTERPOLATORS = ("linear", "slerp")
@@ -114,10 +114,10 @@ class ViewedRun:
         index, scale = self.frame_index(index), self.scale(scale)
         if scale == 1.0:
             return self._timed(lambda: decode_uint8(self.run.model, [index])[0])
-        from inrzoo.tasks.super_resolution import default_sr_head
+        from inrzoo.tasks.super_resolution import default_sr_head, upscaled_size
 
         model = self.run.model
-        size = (max(1, round(model.frame_size[0] * scale)), max(1, round(model.frame_size[1] * scale)))
+        size = upscaled_size(model.frame_size, scale)
         head = default_sr_head(model)
         return self._timed(lambda: to_uint8(head.render(model, torch.tensor([index]), size))[0])
 
