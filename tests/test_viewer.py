@@ -24,7 +24,7 @@ from inrzoo.compression import CompressionSettings, encode_model  # noqa: E402
 from inrzoo.runs import FittedRun, decode_uint8  # noqa: E402
 from inrzoo.tasks.interpolation import LinearInterpolator, fit_interpolator  # noqa: E402
 from inrzoo.tasks.super_resolution import default_sr_head  # noqa: E402
-from inrzoo.viewer import Viewed, ViewedRun, create_app  # noqa: E402
+from inrzoo.viewer import Viewed, ViewedRun, create_app, open_viewed  # noqa: E402
 from inrzoo.viewer.session import png_reader  # noqa: E402
 
 
@@ -95,7 +95,15 @@ def test_truth_and_per_frame_psnr_come_from_the_source(viewer: SimpleNamespace) 
     assert len(metrics["frame_psnr"]) == viewer.viewed.num_frames
     assert metrics["frame_psnr"][metrics["worst_frame"]] == min(metrics["frame_psnr"])
     meta = viewer.client.get("/api/meta").json()
-    assert meta["frames"] == viewer.viewed.num_frames and meta["source"] is True
+    assert meta["frames"] == viewer.viewed.num_frames and meta["source"] is True and meta["kind"] == "run"
+
+
+def test_view_tells_a_run_folder_a_checkpoint_and_a_bitstream_apart_from_the_other_kinds(
+    viewer: SimpleNamespace,
+) -> None:
+    for path in (viewer.run, viewer.run / "checkpoints" / "last.ckpt", viewer.inrz):
+        opened = open_viewed(path)
+        assert isinstance(opened, ViewedRun) and opened.run.path.name in ("last.ckpt", "clip.inrz"), path
 
 
 @pytest.mark.parametrize(

@@ -174,17 +174,23 @@ def test_a_burst_of_thumbnails_is_decoded_one_at_a_time(
     assert statuses == [200] * 24 and most[0] == 1 and len(viewed._runs) == 1
 
 
-def test_an_index_without_text_or_runs_still_serves_more_like_this(tmp_path: Path) -> None:
+def write_index_without_runs(directory: Path) -> Path:
+    """An index of three videos whose runs are gone, aligned to a feature-file teacher (it has no text tower)."""
     import numpy as np
 
-    np.save(tmp_path / "f.npy", np.zeros((3, 6), dtype=np.float32))
-    teacher = {"class_path": "inrzoo.teachers.FeatureFileTeacher", "init_args": {"path": str(tmp_path / "f.npy")}}
-    torch.manual_seed(0)
+    directory.mkdir(parents=True)
+    np.save(directory / "f.npy", np.zeros((3, 6), dtype=np.float32))
+    teacher = {"class_path": "inrzoo.teachers.FeatureFileTeacher", "init_args": {"path": str(directory / "f.npy")}}
+    generator = torch.Generator().manual_seed(0)
     entries = [
-        VideoEntry(f"v{i}", str(tmp_path / f"gone{i}"), F.normalize(torch.randn(3, 6), dim=-1)) for i in range(3)
+        VideoEntry(f"v{i}", str(directory / f"gone{i}"), F.normalize(torch.randn(3, 6, generator=generator), dim=-1))
+        for i in range(3)
     ]
-    RetrievalIndex(entries, teacher).save(tmp_path / "idx")
-    client = TestClient(create_app(open_viewed(tmp_path / "idx")))
+    return RetrievalIndex(entries, teacher).save(directory / "index")
+
+
+def test_an_index_without_text_or_runs_still_serves_more_like_this(tmp_path: Path) -> None:
+    client = TestClient(create_app(open_viewed(write_index_without_runs(tmp_path / "corpus"))))
     meta = client.get("/api/meta").json()
     assert meta["text_search"] is False and "no text tower" in meta["text_note"]
     response = client.get("/api/search", params={"text": "a dog"})
@@ -192,6 +198,7 @@ def test_an_index_without_text_or_runs_still_serves_more_like_this(tmp_path: Pat
     assert len(client.get("/api/similar/0").json()["results"]) == 2
     response = client.get("/api/thumbnail/1.png")
     assert response.status_code == 404 and "rebuild the index" in response.json()["error"]
+    assert client.get("/").text.count("/static/search.js") == 1
 
 
 # -- in a real browser --------------------------------------------------------------------------

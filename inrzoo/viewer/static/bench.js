@@ -1,9 +1,12 @@
 // The bench page: the leaderboard table and a rate-distortion plot drawn as SVG from /api/bench
-// (log bpp against PSNR; hovering a point or a table row shows its combination, bpp and PSNR).
+// (log bpp against PSNR; hovering near a point, or over a table row, shows its combination, bpp and PSNR).
 "use strict";
 const $ = (id) => document.getElementById(id);
 const NS = "http://www.w3.org/2000/svg";
-const COLOURS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf", "#bcbd22", "#7f7f7f"];
+// Codecs in greys, combinations in colours (twenty before one repeats).
+const CODEC_COLOURS = ["#222", "#777", "#aaa"];
+const COLOURS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf", "#bcbd22", "#393b79",
+  "#aec7e8", "#ff9896", "#98df8a", "#c5b0d5", "#ffbb78", "#c49c94", "#f7b6d2", "#9edae5", "#dbdb8d", "#637939"];
 const MARGIN = { left: 56, right: 16, top: 12, bottom: 44 };
 const fmt = (value, digits) => (value === null || value === undefined ? "" : Number(value).toFixed(digits));
 
@@ -19,19 +22,35 @@ function niceStep(span, count) {
   return [1, 2, 5, 10].map((m) => m * power).find((s) => s >= raw);
 }
 
-function showTip(point, x, y) {
+// Points of one budget sit close together: the tooltip follows the point nearest the pointer and names
+// the others drawn within a few pixels of it.
+const NEAR = 14, SAME_PLACE = 4;
+let placed = [];
+
+function showTip(point) {
   const tip = $("tooltip");
   tip.replaceChildren();
-  for (const line of [point.label, `bpp ${fmt(point.bpp, 4)}`, `PSNR ${fmt(point.psnr, 2)} dB`]) {
-    const div = document.createElement("div"); div.textContent = line; tip.appendChild(div);
-  }
-  tip.style.left = `${x + 12}px`; tip.style.top = `${y - 10}px`; tip.hidden = false;
-  document.querySelectorAll("#rd-plot .point").forEach((c) => c.classList.toggle("active", c.dataset.name === point.name));
+  const lines = [point.label, `bpp ${fmt(point.bpp, 4)} · PSNR ${fmt(point.psnr, 2)} dB`];
+  const others = placed.filter((p) => p !== point && Math.hypot(p.x - point.x, p.y - point.y) <= SAME_PLACE);
+  for (const other of others.slice(0, 4)) lines.push(`also here: ${other.label}, ${fmt(other.psnr, 2)} dB`);
+  for (const line of lines) { const div = document.createElement("div"); div.textContent = line; tip.appendChild(div); }
+  tip.style.left = `${point.x + 12}px`; tip.style.top = `${point.y - 10}px`; tip.hidden = false;
+  document.querySelectorAll("#rd-plot .point").forEach((c) => c.classList.toggle("active", c === point.element));
 }
 
 function hideTip() {
   $("tooltip").hidden = true;
   document.querySelectorAll("#rd-plot .point.active").forEach((c) => c.classList.remove("active"));
+}
+
+function nearest(event) {
+  const box = $("rd-plot").getBoundingClientRect(), x = event.clientX - box.left, y = event.clientY - box.top;
+  let best = null, distance = NEAR;
+  for (const p of placed) {
+    const d = Math.hypot(p.x - x, p.y - y);
+    if (d <= distance) { best = p; distance = d; }
+  }
+  return best;
 }
 
 function plot(series) {
@@ -61,9 +80,13 @@ function plot(series) {
   }
   svg("text", { x: (width + MARGIN.left) / 2, y: height - 6, "text-anchor": "middle" }, axes).textContent = "bits per pixel (log; inrzoo: 16-bit parameters)";
   svg("text", { x: 14, y: height / 2, transform: `rotate(-90 14 ${height / 2})`, "text-anchor": "middle" }, axes).textContent = "PSNR (dB)";
+  plotSvg.addEventListener("mousemove", (event) => { const p = nearest(event); if (p) showTip(p); else hideTip(); });
+  plotSvg.addEventListener("mouseleave", hideTip);
   const legend = $("legend");
-  series.forEach((s, i) => {
-    const colour = COLOURS[i % COLOURS.length], group = svg("g", { class: `series ${s.kind}` }, plotSvg);
+  let codecs = 0, combinations = 0;
+  series.forEach((s) => {
+    const colour = s.kind === "codec" ? CODEC_COLOURS[codecs++ % CODEC_COLOURS.length] : COLOURS[combinations++ % COLOURS.length];
+    const group = svg("g", { class: `series ${s.kind}` }, plotSvg);
     const sorted = [...s.points].sort((a, b) => a.bpp - b.bpp);
     if (sorted.length > 1) {
       svg("polyline", { points: sorted.map((p) => `${px(p.bpp)},${py(p.psnr)}`).join(" "), stroke: colour, class: s.kind }, group);
@@ -72,9 +95,8 @@ function plot(series) {
       const attributes = { cx: px(p.bpp), cy: py(p.psnr), r: s.kind === "codec" ? 3.5 : 6, fill: colour, class: `point ${s.kind}` };
       const dot = svg("circle", attributes, group);
       dot.dataset.name = p.name;
-      dot.addEventListener("mouseenter", () => showTip(p, Number(attributes.cx), Number(attributes.cy)));
-      dot.addEventListener("mouseleave", hideTip);
-      p.element = dot;
+      Object.assign(p, { element: dot, x: attributes.cx, y: attributes.cy });
+      placed.push(p);
     }
     const key = document.createElement("span");
     key.className = "key"; key.style.setProperty("--colour", colour); key.textContent = s.label;
@@ -92,7 +114,7 @@ function table(id, headers, rows) {
     for (const c of cells) { const td = document.createElement("td"); td.textContent = c; tr.appendChild(td); }
     if (point) {
       tr.dataset.name = point.name;
-      tr.addEventListener("mouseenter", () => point.element && showTip(point, Number(point.element.getAttribute("cx")), Number(point.element.getAttribute("cy"))));
+      tr.addEventListener("mouseenter", () => point.element && showTip(point));
       tr.addEventListener("mouseleave", hideTip);
     }
     return tr;
@@ -107,7 +129,7 @@ async function start() {
   const series = [], byCombination = new Map();
   for (const row of data.leaderboard) {
     if (!byCombination.has(row.combination)) byCombination.set(row.combination, { kind: "inrzoo", label: row.combination, points: [] });
-    row.point = { name: row.name, label: `${row.combination} (${row.name})`, bpp: row.bpp, psnr: row.psnr };
+    row.point = { name: row.name, label: row.name, bpp: row.bpp, psnr: row.psnr };
     byCombination.get(row.combination).points.push(row.point);
   }
   for (const codec of data.codecs) {
