@@ -11,9 +11,8 @@ from types import SimpleNamespace
 import pytest
 import torch
 import torch.nn.functional as F
-from helpers import REPO_ROOT
 from test_cli import run
-from test_retrieval import corpus_videos
+from test_retrieval import fit_aligned_corpus
 
 pytest.importorskip("fastapi")
 pytest.importorskip("httpx")
@@ -31,23 +30,10 @@ from inrzoo.viewer.session import png_reader  # noqa: E402
 
 @pytest.fixture(scope="module")
 def searched(tiny_clip: str, tmp_path_factory: pytest.TempPathFactory) -> SimpleNamespace:
-    """Two short fits aligned to a tiny random CLIP (it has a text tower), indexed as a run folder and a .inrz."""
+    """Two short fits aligned to a tiny random CLIP (it has a text tower), indexed: shapes, negative as a .inrz,
+    negative as its run folder."""
     root = tmp_path_factory.mktemp("viewer_search")
-    videos = corpus_videos(root)
-    runs = {}
-    for name in ("shapes", "negative"):
-        args = [
-            "fit", "--config", str(REPO_ROOT / "configs" / "semantic_clip.yaml"),
-            f"--data.init_args.path={videos[name]}", "--data.init_args.resize=null", "--data.init_args.batch_size=4",
-            f"--model.init_args.alignment.teacher.init_args.model_name={tiny_clip}",
-            "--model.init_args.alignment.teacher.init_args.pretrained=null",
-            "--model.init_args.alignment.weight=1.0", f"--model.init_args.alignment.cache_dir={root / 'cache'}",
-            "--trainer.max_epochs=2", "--trainer.max_time=null", "--trainer.enable_progress_bar=false",
-            "--trainer.check_val_every_n_epoch=2",
-            f"--trainer.logger.init_args.save_dir={root / 'runs'}", f"--trainer.logger.init_args.name={name}",
-        ]  # fmt: skip
-        assert run(args) == 0
-        runs[name] = root / "runs" / name / "version_0"
+    runs = fit_aligned_corpus(root, tiny_clip, epochs=2)
     inrz = root / "negative.inrz"
     assert run(["compress", str(runs["negative"]), "-o", str(inrz)]) == 0
     index_dir = root / "index"

@@ -2,6 +2,7 @@
 // decoded from that video's latent on request (the frame most like the query).
 "use strict";
 const $ = (id) => document.getElementById(id);
+const GALLERY = 48;
 let meta = null;
 
 function card(video, extra) {
@@ -56,7 +57,10 @@ async function start() {
     const text = $("text").value.trim();
     if (text) showResults(`/api/search?text=${encodeURIComponent(text)}&top_k=${topK()}`, `Videos for "${text}"`);
   });
-  $("gallery").replaceChildren(...meta.videos.map((v) => card(v, { frame: Math.floor(v.frames / 2) })));
+  // Each card decodes a thumbnail: a large index shows its first videos only (search reaches them all).
+  const shown = meta.videos.slice(0, GALLERY);
+  $("gallery").replaceChildren(...shown.map((v) => card(v, { frame: Math.floor(v.frames / 2) })));
+  if (shown.length < meta.videos.length) $("videos-title").textContent += ` (the first ${GALLERY} of ${meta.videos.length})`;
   document.body.dataset.ready = "true";
 }
 start();
