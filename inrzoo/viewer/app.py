@@ -50,7 +50,7 @@ def create_app(viewed: Viewed) -> Any:  # noqa: ANN401 - a FastAPI app (imported
 
     @app.exception_handler(HTTPException)
     async def _not_here(request: Request, err: HTTPException) -> JSONResponse:
-        what = "no such endpoint for this kind of folder" if err.status_code == 404 else str(err.detail)
+        what = "no such endpoint for what this viewer serves" if err.status_code == 404 else str(err.detail)
         return JSONResponse({"error": f"{what}: {request.url.path}"}, status_code=err.status_code)
 
     def static(name: str) -> Response:
