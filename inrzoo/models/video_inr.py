@@ -295,6 +295,11 @@ class VideoINR(pl.LightningModule):
         """The bridge's (loss, cosine) on the trained rows of the latent table with the batch's rows (B,) given as
         ``latents`` (the rows that train through this step; all rows do without a frame encoder)."""
         assert self.llm_bridge is not None
+        if self.encoder_active:
+            # The other rows are the encoder's latents of their frames from when they last trained (at most an
+            # epoch behind), not the table's initial values, which the encoder's latents replace at the end.
+            with torch.no_grad():
+                self.latents.weight[indices] = latents.detach().to(self.latents.weight.dtype)
         table = self.latents.weight.detach() if self.encoder_active else self.latents.weight
         table = table.index_put((indices,), latents)
         return self.llm_bridge.terms(table[self.latents.trained])
@@ -496,7 +501,8 @@ class VideoINR(pl.LightningModule):
             _, cosine = self.alignment_objective.terms(batch["index"], self.latents(batch["index"]))
             self.log("val/align_cosine", cosine, batch_size=batch["index"].shape[0])
         if self.llm_bridge is not None and self.llm_bridge.is_prepared and batch_idx == 0:
-            self.log("val/bridge_cosine", self._bridge_terms(batch["index"], self.latents(batch["index"]))[1])
+            _, cosine = self._bridge_terms(batch["index"], self.latents(batch["index"]))  # the whole video's tokens
+            self.log("val/bridge_cosine", cosine, batch_size=1)
         if batch_idx == 0:
             self._log_preview("val/preview", prediction, batch["frame"])
 
