@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -21,6 +22,15 @@ def import_transformers() -> ModuleType:
     return transformers
 
 
+def hub_is_offline() -> bool:
+    """Whether the Hugging Face hub is switched off (``HF_HUB_OFFLINE`` or ``TRANSFORMERS_OFFLINE``), read now: the
+    hub library reads them once, at import, and would otherwise retry a network that is not there."""
+    return any(
+        os.environ.get(name, "").upper() in {"1", "ON", "YES", "TRUE"}
+        for name in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")
+    )
+
+
 def load_language_model(name: str, device: str = "cpu", dtype: str = "auto") -> tuple[Any, Any]:
     """(model, tokenizer) from a local folder (``save_pretrained``'s) or a hub id (where a network exists).
 
@@ -35,10 +45,11 @@ def load_language_model(name: str, device: str = "cpu", dtype: str = "auto") -> 
     if local and not folder.is_dir():
         raise InrzooError(f"--llm {name} is a file; give the folder a model was saved to (save_pretrained) or a hub id")
     source = str(folder) if local else name
+    cached_only = local or hub_is_offline()  # offline, a hub id can still be in the local cache
     try:
-        tokenizer = transformers.AutoTokenizer.from_pretrained(source, local_files_only=local)
+        tokenizer = transformers.AutoTokenizer.from_pretrained(source, local_files_only=cached_only)
         model = transformers.AutoModelForCausalLM.from_pretrained(
-            source, local_files_only=local, dtype=dtype if dtype == "auto" else getattr(torch, dtype)
+            source, local_files_only=cached_only, dtype=dtype if dtype == "auto" else getattr(torch, dtype)
         )
     except (OSError, ValueError, KeyError) as err:
         reason = (str(err).strip().splitlines() or [type(err).__name__])[0][:200]
