@@ -290,3 +290,14 @@ def test_a_hub_id_offline_is_one_error_asking_for_a_local_folder(
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     assert run(["chat", str(chat_setup.inrz), "--llm", "inrzoo-tests/no-such-model", "--prompt", "what happens"]) == 2
     assert "pass its local folder to --llm" in error_line(capsys)
+
+
+@pytest.mark.parametrize("device", ["gpu0", "cuda:0"])
+def test_a_device_that_cannot_be_used_is_one_error(
+    chat_setup: SimpleNamespace, capsys: pytest.CaptureFixture[str], device: str
+) -> None:
+    if device.startswith("cuda") and torch.cuda.is_available():
+        pytest.skip("this machine has a CUDA device")
+    args = ["chat", str(chat_setup.inrz), "--llm", str(chat_setup.llm), "--prompt", "what happens", "--device", device]
+    assert run(args) == 2
+    assert "--device" in error_line(capsys)

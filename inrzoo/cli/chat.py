@@ -39,7 +39,7 @@ def main(argv: Sequence[str]) -> int:
             f"{args.run} has no LLM bridge (fitted without model.init_args.llm_bridge); fit it with one, e.g. "
             "configs/chat_videollama.yaml"
         )
-    device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
+    device = _device(args.device)
     with torch.no_grad():
         tokens = run.model.video_tokens()
     model, tokenizer = load_language_model(args.llm, device, args.dtype)
@@ -49,6 +49,19 @@ def main(argv: Sequence[str]) -> int:
     if args.interactive:
         converse(chat, args.max_new_tokens)
     return 0
+
+
+def _device(name: str | None) -> str:
+    """``--device`` checked (a CUDA device on a machine without one is one line, not torch's traceback)."""
+    if name is None:
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    try:
+        device = torch.device(name)
+    except (RuntimeError, ValueError):
+        raise InrzooError(f"--device {name!r} is not a device; give cpu, cuda or cuda:N") from None
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise InrzooError(f"--device {name}: this machine has no CUDA device; give --device cpu")
+    return name
 
 
 def converse(chat: VideoChat, max_new_tokens: int) -> None:
