@@ -1,7 +1,8 @@
-"""Callbacks: end-of-fit files, prediction writers, divergence handling."""
+"""Callbacks: end-of-fit files, the run's checkpoints, prediction writers, divergence handling."""
 
+from inrzoo.callbacks.checkpoint import RunCheckpoint
 from inrzoo.callbacks.divergence import DivergenceGuard, TrainingDiverged
 from inrzoo.callbacks.fit_report import FitReport
 from inrzoo.callbacks.prediction_writer import VideoPredictionWriter
 
-__all__ = ["DivergenceGuard", "FitReport", "TrainingDiverged", "VideoPredictionWriter"]
+__all__ = ["DivergenceGuard", "FitReport", "RunCheckpoint", "TrainingDiverged", "VideoPredictionWriter"]
