@@ -1,9 +1,11 @@
-"""``inrzoo fit-many``: a corpus of videos, one fit each."""
+"""``inrzoo fit-many``: a corpus of videos, one fit each (or one shard of it, or only the merged table)."""
 
 from __future__ import annotations
 
+import argparse
 import os
 from collections.abc import Sequence
+from pathlib import Path
 
 from inrzoo.cli.parsing import one_line_parser
 from inrzoo.errors import InrzooError
@@ -11,8 +13,6 @@ from inrzoo.options import check_option, integers
 
 
 def main(argv: Sequence[str]) -> int:
-    from inrzoo.fleet.fit_many import fit_many
-
     argv = list(argv)
     extra: list[str] = []
     if "--" in argv:
@@ -25,19 +25,60 @@ def main(argv: Sequence[str]) -> int:
         "interrupted ones resume from their last checkpoint). Arguments after -- go to every `inrzoo fit`.",
         argv,
     )
-    parser.add_argument("--manifest", required=True, help="a text file: one video path (or sample:NAME) per line")
-    parser.add_argument("--config", required=True, help="the `inrzoo fit` config every video uses")
+    parser.add_argument("--manifest", help="a text file: one video path (or sample:NAME) per line")
+    parser.add_argument("--config", help="the `inrzoo fit` config every video uses")
     parser.add_argument("--out", required=True, help="folder: OUT/<video>/version_N, done.json, results.csv/.md")
     parser.add_argument("--parallel", type=int, default=1, help="videos fitted at the same time")
     parser.add_argument("--gpus", default="", help="comma-separated GPU ids, one per worker in turn (e.g. 0,1,2,3)")
+    parser.add_argument(
+        "--shard", default=None,
+        help="I/N: fit only shard I of N (I counts from 0: video k of the manifest is in shard k mod N), "
+        "for job arrays; every shard rewrites the merged results table",
+    )  # fmt: skip
+    parser.add_argument(
+        "--report", action="store_true",
+        help="fit nothing: merge every video's state under --out (all shards') into results.csv/.md; "
+        "exit 1 unless every video is done",
+    )  # fmt: skip
     args = parser.parse_args(argv)
+    if args.report:
+        return _report(args, extra)
+    from inrzoo.fleet.fit_many import fit_many
+    from inrzoo.fleet.sharding import parse_shard
+
+    if args.manifest is None or args.config is None:
+        raise InrzooError("fit-many needs --manifest and --config (or --report to only merge the results of --out)")
     check_option("--parallel", args.parallel, integers(1, 1024))
+    shard = parse_shard(args.shard) if args.shard is not None else None
     if not os.path.isfile(args.config):
         raise InrzooError(f"config {args.config} does not exist; give an `inrzoo fit` YAML config")
     gpus = [g.strip() for g in args.gpus.split(",") if g.strip()]
-    outcomes = fit_many(args.manifest, args.config, args.out, extra, args.parallel, gpus)
+    outcomes = fit_many(args.manifest, args.config, args.out, extra, args.parallel, gpus, shard)
     for o in outcomes:
         detail = f"PSNR {o.psnr:.2f} dB" if o.psnr is not None else (o.error or "")
         print(f"{o.status:>8}  {o.name}: {detail}")
-    print(f"wrote {args.out}/results.csv and results.md")
+    print(
+        f"wrote {args.out}/results.csv and results.md"
+        + (f" (all shards so far; this was shard {shard})" if shard else "")
+    )
     return 1 if any(o.status == "failed" for o in outcomes) else 0
+
+
+def _report(args: argparse.Namespace, extra: list[str]) -> int:
+    """``--report``: the merged table of ``--out``; 0 only when every video is done."""
+    from collections import Counter
+
+    from inrzoo.fleet.results import write_report
+
+    given = [flag for flag, value in (("--manifest", args.manifest), ("--config", args.config), ("--shard", args.shard))
+             if value is not None] + (["-- ..."] if extra else [])  # fmt: skip
+    if given:
+        raise InrzooError(f"--report fits nothing and reads only --out; drop {', '.join(given)}")
+    out = Path(args.out)
+    if not out.is_dir():
+        raise InrzooError(f"--out {out} does not exist; give the folder fit-many wrote")
+    outcomes = write_report(out)
+    counts = Counter("done" if o.status in ("done", "skipped") else o.status for o in outcomes)
+    print(", ".join(f"{n} {status}" for status, n in sorted(counts.items())) + f" of {len(outcomes)} videos")
+    print(f"wrote {out}/results.csv and results.md")
+    return 0 if counts["done"] == len(outcomes) else 1

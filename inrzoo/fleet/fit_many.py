@@ -10,39 +10,28 @@ skipped once it is finished).
 
 from __future__ import annotations
 
-import csv
 import json
 import os
 import subprocess
 import sys
-import tempfile
 import time
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
-from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import TextIO
 
 import torch
 
 from inrzoo.fleet.lock import VideoLock, lock_video
 from inrzoo.fleet.manifest import ManifestEntry, read_manifest
-
-
-@dataclass
-class VideoOutcome:
-    name: str
-    video: str
-    status: str  # done | skipped (already done) | failed | busy (another process is fitting it; not final)
-    run_dir: str | None = None
-    resumed_from: str | None = None
-    psnr: float | None = None
-    ms_ssim: float | None = None
-    params: int | None = None
-    bpp_16bit: float | None = None
-    seconds: float | None = None
-    error: str | None = None
+from inrzoo.fleet.results import (
+    DONE_FILE,
+    VideoOutcome,
+    read_outcome,
+    record_manifest,
+    write_outcome,
+    write_report,
+    write_table,
+)
+from inrzoo.fleet.sharding import Shard
 
 
 def latest_checkpoint(video_dir: Path) -> Path | None:
@@ -82,7 +71,7 @@ def run_one(
 ) -> VideoOutcome:
     """Fit one video unless it is done; ``wait``: for another process that is fitting it (else "busy")."""
     video_dir = out / entry.name
-    done = video_dir / "done.json"
+    done = video_dir / DONE_FILE
     if done.is_file():
         return _skipped(done)
     lock = lock_video(video_dir, wait)
@@ -95,14 +84,15 @@ def run_one(
 
 
 def _skipped(done: Path) -> VideoOutcome:
-    return VideoOutcome(**{**json.loads(done.read_text()), "status": "skipped"})
+    outcome = read_outcome(done)
+    outcome.status = "skipped"
+    return outcome
 
 
 def _fit(
     entry: ManifestEntry, config: str, out: Path, extra: list[str], env: dict[str, str], lock: VideoLock
 ) -> VideoOutcome:
     video_dir = out / entry.name
-    done = video_dir / "done.json"
     resume = latest_checkpoint(video_dir)
     before = set(video_dir.glob("version_*"))
     start = time.perf_counter()
@@ -122,7 +112,7 @@ def _fit(
     if done_process.returncode != 0 or run_dir is None or not (run_dir / "metrics.json").is_file():
         lines = (video_dir / "fit.log").read_text().strip().splitlines()
         reason = next((line for line in reversed(lines) if "error" in line.lower()), lines[-1] if lines else "")
-        return VideoOutcome(
+        failed = VideoOutcome(
             entry.name,
             entry.video,
             "failed",
@@ -131,6 +121,8 @@ def _fit(
             seconds=seconds,
             error=reason[-300:],
         )
+        write_outcome(failed, video_dir)  # for a merged report; the next attempt replaces it
+        return failed
     metrics = json.loads((run_dir / "metrics.json").read_text())
     outcome = VideoOutcome(
         entry.name,
@@ -144,9 +136,7 @@ def _fit(
         metrics.get("bpp_16bit"),
         seconds,
     )
-    tmp = done.with_suffix(".tmp")
-    tmp.write_text(json.dumps(asdict(outcome), indent=2) + "\n")
-    os.replace(tmp, done)
+    write_outcome(outcome, video_dir)
     return outcome
 
 
@@ -167,10 +157,22 @@ def fit_many(
     extra: list[str],
     parallel: int = 1,
     gpus: list[str] | None = None,
+    shard: Shard | None = None,
 ) -> list[VideoOutcome]:
-    entries = read_manifest(manifest)
+    """Fit the videos of ``manifest`` (only ``shard``'s, when given) into ``out``; this run's outcomes.
+
+    Unsharded, ``results.csv``/``.md`` list this run's outcomes; a shard instead rewrites the merged table of
+    every shard's videos (what ``--report`` writes), so the last shard to end leaves the whole corpus's table.
+    """
+    shard = shard or Shard()
+    every = read_manifest(manifest)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
+    record_manifest(out, every)
+    entries = shard.select(every)
+    if not entries:
+        write_report(out)
+        return []
     gpus = gpus or []
     envs = [worker_env(i % parallel, parallel, gpus) for i in range(len(entries))]
     with ThreadPoolExecutor(max_workers=parallel) as pool:
@@ -181,48 +183,8 @@ def fit_many(
                  if o.status == "busy"}  # fmt: skip
         for i, future in again.items():
             outcomes[i] = future.result()
-    write_table(outcomes, out)
+    if shard.count > 1:
+        write_report(out)
+    else:
+        write_table(outcomes, out)
     return outcomes
-
-
-def write_table(outcomes: list[VideoOutcome], out: Path) -> None:
-    """``results.csv`` and ``results.md``, rewritten from every video's state (finished or not)."""
-    fields = list(asdict(outcomes[0]))
-    # Written aside and renamed: another fit-many on this --out may be reading or writing them too.
-    with _replacing(out / "results.csv", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=fields)
-        writer.writeheader()
-        for outcome in outcomes:
-            writer.writerow(asdict(outcome))
-    lines = [
-        "| video | status | PSNR | MS-SSIM | params | bpp 16-bit | seconds | run |",
-        "|---|---|---:|---:|---:|---:|---:|---|",
-    ]
-    for o in outcomes:
-        cells = [
-            o.name,
-            o.status + (" (resumed)" if o.resumed_from else ""),
-            f"{o.psnr:.2f}" if o.psnr is not None else "",
-            f"{o.ms_ssim:.4f}" if o.ms_ssim is not None else "",
-            f"{o.params:,}" if o.params else "",
-            f"{o.bpp_16bit:.4f}" if o.bpp_16bit else "",
-            f"{o.seconds:.0f}" if o.seconds else "",
-            o.run_dir or (o.error or ""),
-        ]
-        lines.append("| " + " | ".join(cells) + " |")
-    with _replacing(out / "results.md") as handle:
-        handle.write("\n".join(lines) + "\n")
-
-
-@contextmanager
-def _replacing(path: Path, newline: str | None = None) -> Iterator[TextIO]:
-    """A file to write that replaces ``path`` in one step when it is complete (never a torn table)."""
-    handle = tempfile.NamedTemporaryFile("w", dir=path.parent, prefix=f".{path.name}.", delete=False, newline=newline)
-    try:
-        with handle:
-            yield handle
-        os.chmod(handle.name, 0o644)  # a temporary file is private; the table is not
-        os.replace(handle.name, path)
-    finally:
-        if os.path.exists(handle.name):
-            os.unlink(handle.name)
