@@ -36,6 +36,11 @@ def main(argv: Sequence[str]) -> int:
         "for job arrays; every shard rewrites the merged results table",
     )  # fmt: skip
     parser.add_argument(
+        "--pack", type=int, default=None,
+        help="K: fit K videos of one geometry at a time in one process, as one batched computation "
+        "(same results as separate fits; see README 'Fitting a corpus' for what a pack supports)",
+    )  # fmt: skip
+    parser.add_argument(
         "--report", action="store_true",
         help="fit nothing: merge every video's state under --out (all shards') into results.csv/.md; "
         "exit 1 unless every video is done",
@@ -49,11 +54,13 @@ def main(argv: Sequence[str]) -> int:
     if args.manifest is None or args.config is None:
         raise InrzooError("fit-many needs --manifest and --config (or --report to only merge the results of --out)")
     check_option("--parallel", args.parallel, integers(1, 1024))
+    if args.pack is not None:
+        check_option("--pack", args.pack, integers(1, 1024))
     shard = parse_shard(args.shard) if args.shard is not None else None
     if not os.path.isfile(args.config):
         raise InrzooError(f"config {args.config} does not exist; give an `inrzoo fit` YAML config")
     gpus = [g.strip() for g in args.gpus.split(",") if g.strip()]
-    outcomes = fit_many(args.manifest, args.config, args.out, extra, args.parallel, gpus, shard)
+    outcomes = fit_many(args.manifest, args.config, args.out, extra, args.parallel, gpus, shard, args.pack)
     for o in outcomes:
         detail = f"PSNR {o.psnr:.2f} dB" if o.psnr is not None else (o.error or "")
         print(f"{o.status:>8}  {o.name}: {detail}")
@@ -70,8 +77,8 @@ def _report(args: argparse.Namespace, extra: list[str]) -> int:
 
     from inrzoo.fleet.results import write_report
 
-    given = [flag for flag, value in (("--manifest", args.manifest), ("--config", args.config), ("--shard", args.shard))
-             if value is not None] + (["-- ..."] if extra else [])  # fmt: skip
+    options = {"--manifest": args.manifest, "--config": args.config, "--shard": args.shard, "--pack": args.pack}
+    given = [flag for flag, value in options.items() if value is not None] + (["-- ..."] if extra else [])
     if given:
         raise InrzooError(f"--report fits nothing and reads only --out; drop {', '.join(given)}")
     out = Path(args.out)

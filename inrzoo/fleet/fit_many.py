@@ -20,10 +20,12 @@ from pathlib import Path
 
 import torch
 
+from inrzoo.errors import InrzooError
 from inrzoo.fleet.lock import VideoLock, lock_video
 from inrzoo.fleet.manifest import ManifestEntry, read_manifest
 from inrzoo.fleet.results import (
     DONE_FILE,
+    FAILED_FILE,
     VideoOutcome,
     read_outcome,
     record_manifest,
@@ -66,20 +68,29 @@ def fit_command(entry: ManifestEntry, config: str, out: Path, extra: list[str], 
     return command
 
 
+def claim(entry: ManifestEntry, out: Path, wait: bool) -> VideoOutcome | VideoLock:
+    """The video's lock, to fit it; or its outcome when it is done ("skipped") or another process holds it
+    and ``wait`` is False ("busy")."""
+    done = out / entry.name / DONE_FILE
+    if done.is_file():
+        return _skipped(done)
+    lock = lock_video(out / entry.name, wait)
+    if lock is None:
+        return VideoOutcome(entry.name, entry.video, "busy")
+    if done.is_file():  # finished by the process we waited for
+        lock.release()
+        return _skipped(done)
+    return lock
+
+
 def run_one(
     entry: ManifestEntry, config: str, out: Path, extra: list[str], env: dict[str, str], wait: bool = True
 ) -> VideoOutcome:
     """Fit one video unless it is done; ``wait``: for another process that is fitting it (else "busy")."""
-    video_dir = out / entry.name
-    done = video_dir / DONE_FILE
-    if done.is_file():
-        return _skipped(done)
-    lock = lock_video(video_dir, wait)
-    if lock is None:
-        return VideoOutcome(entry.name, entry.video, "busy")
+    lock = claim(entry, out, wait)
+    if isinstance(lock, VideoOutcome):
+        return lock
     with lock:
-        if done.is_file():  # finished by the process we waited for
-            return _skipped(done)
         return _fit(entry, config, out, extra, env, lock)
 
 
@@ -158,9 +169,12 @@ def fit_many(
     parallel: int = 1,
     gpus: list[str] | None = None,
     shard: Shard | None = None,
+    pack: int | None = None,
 ) -> list[VideoOutcome]:
     """Fit the videos of ``manifest`` (only ``shard``'s, when given) into ``out``; this run's outcomes.
 
+    ``pack``: fit that many videos at a time in one process as one batched computation
+    (:mod:`inrzoo.fleet.packing`); None: one ``inrzoo fit`` process per video.
     Unsharded, ``results.csv``/``.md`` list this run's outcomes; a shard instead rewrites the merged table of
     every shard's videos (what ``--report`` writes), so the last shard to end leaves the whole corpus's table.
     """
@@ -176,15 +190,96 @@ def fit_many(
     gpus = gpus or []
     envs = [worker_env(i % parallel, parallel, gpus) for i in range(len(entries))]
     with ThreadPoolExecutor(max_workers=parallel) as pool:
-        # First the videos nobody else is fitting; then wait for those another process holds.
-        first = [pool.submit(run_one, e, config, out, extra, env, False) for e, env in zip(entries, envs, strict=True)]
-        outcomes = [f.result() for f in first]
-        again = {i: pool.submit(run_one, entries[i], config, out, extra, envs[i]) for i, o in enumerate(outcomes)
-                 if o.status == "busy"}  # fmt: skip
-        for i, future in again.items():
-            outcomes[i] = future.result()
+        if pack:
+            outcomes, user_error = _fit_in_packs(pool, entries, config, out, extra, envs, pack)
+        else:
+            # First the videos nobody else is fitting; then wait for those another process holds.
+            first = [
+                pool.submit(run_one, e, config, out, extra, env, False) for e, env in zip(entries, envs, strict=True)
+            ]
+            outcomes, user_error = [f.result() for f in first], None
+            again = {i: pool.submit(run_one, entries[i], config, out, extra, envs[i]) for i, o in enumerate(outcomes)
+                     if o.status == "busy"}  # fmt: skip
+            for i, future in again.items():
+                outcomes[i] = future.result()
     if shard.count > 1:
         write_report(out)
     else:
         write_table(outcomes, out)
+    if user_error is not None:  # a pack refused its config (after the table, which shows every video)
+        raise InrzooError(user_error)
     return outcomes
+
+
+def _fit_in_packs(
+    pool: ThreadPoolExecutor, entries: list[ManifestEntry], config: str, out: Path, extra: list[str],
+    envs: list[dict[str, str]], pack: int,
+) -> tuple[list[VideoOutcome], str | None]:  # fmt: skip
+    """The videos not done, locked and fitted ``pack`` at a time in one process each (first those nobody
+    else holds, then, waited for, those another process was fitting); the outcomes and a pack's user error."""
+    outcomes: list[VideoOutcome] = [VideoOutcome(e.name, e.video, "busy") for e in entries]
+    user_errors: list[str] = []
+    for wait in (False, True):
+        locked = []
+        for i, entry in enumerate(entries):
+            if outcomes[i].status == "busy":
+                got = claim(entry, out, wait)
+                if isinstance(got, VideoOutcome):
+                    outcomes[i] = got
+                else:
+                    locked.append((i, got))
+        groups = [locked[k : k + pack] for k in range(0, len(locked), pack)]
+        futures = [
+            pool.submit(run_pack, [entries[i] for i, _ in g], [lock for _, lock in g], config, out, extra, envs[n])
+            for n, g in enumerate(groups)
+        ]
+        for group, future in zip(groups, futures, strict=True):
+            results, error = future.result()
+            user_errors += [error] if error else []
+            for (i, _), outcome in zip(group, results, strict=True):
+                outcomes[i] = outcome
+    return outcomes, (user_errors[0] if user_errors else None)
+
+
+def run_pack(
+    entries: list[ManifestEntry], locks: list[VideoLock], config: str, out: Path, extra: list[str],
+    env: dict[str, str],
+) -> tuple[list[VideoOutcome], str | None]:  # fmt: skip
+    """Fit ``entries`` as one pack in a process of their own (:mod:`inrzoo.cli.fit_pack`), which holds their
+    locks too; each one's outcome, and the pack's one-line user error if it refused to start."""
+    try:
+        spec = {"config": config, "out": str(out), "extra": extra,
+                "members": [{"name": e.name, "video": e.video} for e in entries]}  # fmt: skip
+        header = f"\n=== {time.strftime('%Y-%m-%d %H:%M:%S')} pack of {len(entries)}: "
+        header += ", ".join(e.name for e in entries) + "\n"
+        for entry in entries:
+            (out / entry.name / FAILED_FILE).unlink(missing_ok=True)  # what this attempt leaves is the record
+        start = time.perf_counter()
+        done_process = subprocess.run(
+            [sys.executable, "-m", "inrzoo.cli.fit_pack", json.dumps(spec)],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
+            pass_fds=tuple(lock.fd for lock in locks),
+        )  # fmt: skip
+        seconds = time.perf_counter() - start
+        lines = done_process.stdout.strip().splitlines()
+        for entry in entries:
+            with (out / entry.name / "fit.log").open("a") as log:
+                log.write(header + done_process.stdout)
+        errors = [line.removeprefix("inrzoo: error: ") for line in lines if line.startswith("inrzoo: error: ")]
+        reason = errors[-1] if errors else next((ln for ln in reversed(lines) if "error" in ln.lower()), "")
+        outcomes = []
+        for entry in entries:
+            video_dir = out / entry.name
+            if (video_dir / DONE_FILE).is_file():
+                outcomes.append(read_outcome(video_dir / DONE_FILE))
+            elif (video_dir / FAILED_FILE).is_file():
+                outcomes.append(read_outcome(video_dir / FAILED_FILE))
+            else:  # the pack ended before recording this video (a user error, a crash, a kill)
+                reason = reason or f"the pack process exited with {done_process.returncode}"
+                failed = VideoOutcome(entry.name, entry.video, "failed", seconds=seconds, error=reason[-300:])
+                write_outcome(failed, video_dir)
+                outcomes.append(failed)
+        return outcomes, (errors[-1] if done_process.returncode == 2 and errors else None)
+    finally:
+        for lock in locks:
+            lock.release()
