@@ -2,9 +2,10 @@
 batched computation (one GPU is otherwise mostly idle on a 100k-parameter INR).
 
 Each member keeps its own model (latents, hypernetwork, backbone, frame encoder), Adam state, learning-rate
-schedule, checkpoint and run folder. A step stacks the members' parameters
-(:func:`torch.func.stack_module_state`), computes every member's loss in one :func:`torch.func.vmap`'d
-functional call, and gives each member its slice of the gradient for its own optimiser. The steps are
+schedule, checkpoint and run folder. The members' parameters are stacked once (each member's parameter a
+view of its slice of the stack); a step computes every member's loss in one :func:`torch.func.vmap`'d
+``functional_call`` of the model over the stack, and gives each member its slice of the gradient for its own
+optimiser, which updates the stack in place. The steps are
 ``inrzoo fit``'s: the same initial weights (the config's seed), frames in the same order each epoch, the same
 loss, Adam groups and schedule (the model's own ``configure_optimizers``), a ``last.ckpt`` after every epoch;
 only the batched kernels' rounding differs. A member whose loss turns NaN/Inf is reported failed and leaves
@@ -25,7 +26,7 @@ from typing import Any
 import lightning.pytorch as pl
 import torch
 from torch import Tensor
-from torch.func import functional_call, stack_module_state, vmap
+from torch.func import functional_call, vmap
 
 from inrzoo.data.datamodule import VideoDataModule
 from inrzoo.errors import InrzooError
@@ -154,6 +155,7 @@ def fit_pack(members: list[PackMember], plan: PackPlan, log: Callable[[str], Non
     start = time.perf_counter()
     for member in members:
         _prepare(member, plan, steps_per_epoch)
+    stack = _Stack(members)
     for epoch in range(min(m.start_epoch for m in members), plan.max_epochs):
         joined = [m for m in members if m.error is None and m.start_epoch <= epoch]
         loaders = []
@@ -165,7 +167,7 @@ def fit_pack(members: list[PackMember], plan: PackPlan, log: Callable[[str], Non
             batches = [next(loader) for loader in loaders]
             live = [(m, b) for m, b in zip(joined, batches, strict=True) if m.error is None]
             if live:
-                _step(live, batch_idx, plan.device, log)
+                _step(stack, live, batch_idx, plan.device, log)
         for member in joined:
             if member.error is None:
                 member.plan.current_epoch = epoch
@@ -209,16 +211,44 @@ def _member_loss(model: VideoINR, encoder: bool, params: dict, buffers: dict, in
     return model.loss_fn(prediction, frame)["loss"]
 
 
+class _Stack:
+    """The pack's parameters as one tensor per name (members along dim 0), each member's parameter a view of
+    its slice: each member's own optimiser updates the stack in place, so a step copies no weights."""
+
+    def __init__(self, members: list[PackMember]) -> None:
+        self.members = members
+        named = [dict(member.model.named_parameters()) for member in members]
+        self.tensors: dict[str, Tensor] = {}
+        self.trains = {name: parameter.requires_grad for name, parameter in named[0].items()}
+        for name in named[0]:
+            self.tensors[name] = torch.stack([parameters[name].detach() for parameters in named])
+            for k, parameters in enumerate(named):
+                parameters[name].data = self.tensors[name][k]
+
+    def leaves(self, live: list[PackMember]) -> dict[str, Tensor]:
+        """Tensors to differentiate for the ``live`` members (the stack itself while every member is live)."""
+        if len(live) == len(self.members):
+            return {name: t.detach().requires_grad_(self.trains[name]) for name, t in self.tensors.items()}
+        rows = torch.tensor(
+            [self.members.index(member) for member in live], device=next(iter(self.tensors.values())).device
+        )
+        return {name: t[rows].detach().requires_grad_(self.trains[name]) for name, t in self.tensors.items()}
+
+
 def _step(
-    live: list[tuple[PackMember, dict[str, Tensor]]], batch_idx: int, device: torch.device, log: Callable
-) -> None:
+    stack: _Stack, live: list[tuple[PackMember, dict[str, Tensor]]], batch_idx: int, device: torch.device,
+    log: Callable[[str], None],
+) -> None:  # fmt: skip
     """One optimiser step of every live member: one batched forward and backward, then each its own Adam step."""
     for member, batch in live:
         member.plan.global_step = member.step
         member.model.on_train_batch_start(batch, batch_idx)  # the frame encoder's handoff
     models = [member.model for member, _ in live]
     encoder = models[0].encoder_active
-    params, buffers = stack_module_state(models)
+    params = stack.leaves([member for member, _ in live])
+    buffers = {
+        name: torch.stack([dict(m.named_buffers())[name] for m in models]) for name, _ in models[0].named_buffers()
+    }
     index = torch.stack([batch["index"] for _, batch in live]).to(device)
     frames = torch.stack([batch["frame"] for _, batch in live]).to(device)
     losses = vmap(partial(_member_loss, models[0], encoder))(params, buffers, index, frames)
@@ -247,7 +277,8 @@ def save_checkpoint(member: PackMember, epoch: int, pack_size: int) -> Path:
         "epoch": epoch,
         "global_step": member.step,
         "pytorch-lightning_version": pl.__version__,
-        "state_dict": model.state_dict(),
+        # Cloned: a parameter is a view of the pack's stack, and saving a view would save the whole stack.
+        "state_dict": {name: tensor.clone() for name, tensor in model.state_dict().items()},
         "optimizer_states": [member.optimizer.state_dict()],
         "lr_schedulers": [member.scheduler.state_dict()],
         "inrzoo_pack_size": pack_size,
