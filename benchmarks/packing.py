@@ -1,8 +1,11 @@
 """Throughput of ``fit-many --pack K`` against K separate fits (issue 17), measured in one run.
 
-For each K, the same K synthetic clips are fitted twice from empty folders: by the local pool (one
-``inrzoo fit`` process per video, ``--parallel min(K, cores)``, the CPU threads split between them) and by
-``--pack K`` (one process, one batched computation, all threads). Both use the quickstart model (frame
+For each K, the same K synthetic clips are fitted from empty folders: by the local pool (one ``inrzoo fit``
+process per video, ``--parallel min(K, cores)``), by ``--pack K`` (one process, one batched computation), and,
+when K >= 2 x cores, by one pack per core (``--pack K/cores --parallel cores``). Every process runs one thread
+(``OMP_NUM_THREADS=1``): on a machine shared with other work a process of several OpenMP threads stalls
+whenever one of them is descheduled (a 4-video pack on 2 threads beside one busy process took 107 s, on one
+thread 17 s), which would measure the neighbours rather than packing. Both use the quickstart model (frame
 encoder, FiLM head, HNeRV decoder) with the same epochs; videos per hour are over the whole command's wall
 clock, start-up included, since that is what a corpus pays. The PSNRs of the two are reported too (a pack
 must end where the separate fits do).
@@ -64,7 +67,7 @@ def write_manifest(root: Path, count: int, frames: int, height: int, width: int)
 
 def timed_fit_many(manifest: Path, out: Path, options: list[str], fit_args: list[str]) -> tuple[float, list[float]]:
     """Wall seconds of one ``inrzoo fit-many`` and the PSNR of each video."""
-    env = {k: v for k, v in os.environ.items() if k != "OMP_NUM_THREADS"}  # fit-many splits the threads itself
+    env = dict(os.environ) | {"OMP_NUM_THREADS": "1"}
     config = str(REPO / "configs" / "quickstart.yaml")
     command = [sys.executable, "-m", "inrzoo", "fit-many", "--manifest", str(manifest), "--config", config,
                "--out", str(out), *options, "--", *fit_args]  # fmt: skip

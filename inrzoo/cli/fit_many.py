@@ -120,7 +120,7 @@ def _report(args: argparse.Namespace, extra: list[str]) -> int:
     from inrzoo.fleet.results import write_report
 
     options = {"--manifest": args.manifest, "--config": args.config, "--shard": args.shard, "--pack": args.pack,
-               "--address": args.address}  # fmt: skip
+               "--address": args.address, "--backend": None if args.backend == "local" else args.backend}  # fmt: skip
     given = [flag for flag, value in options.items() if value is not None] + (["-- ..."] if extra else [])
     if given:
         raise InrzooError(f"--report fits nothing and reads only --out; drop {', '.join(given)}")
