@@ -25,14 +25,15 @@ def main(argv: Sequence[str]) -> int:
 
     parser = one_line_parser(
         "inrzoo fit-many",
-        "Fit every video of a manifest with one config (one process per video; finished videos are skipped, "
-        "interrupted ones resume from their last checkpoint). Arguments after -- go to every `inrzoo fit`.",
+        "Fit every video of a manifest with one config (one process per video, or per pack of K; on this machine, "
+        "one shard of a job array, or Ray; finished videos are skipped, interrupted ones resume from their last "
+        "checkpoint). Arguments after -- go to every `inrzoo fit`.",
         argv,
     )
     parser.add_argument("--manifest", help="a text file: one video path (or sample:NAME) per line")
     parser.add_argument("--config", help="the `inrzoo fit` config every video uses")
     parser.add_argument("--out", required=True, help="folder: OUT/<video>/version_N, done.json, results.csv/.md")
-    parser.add_argument("--parallel", type=int, default=1, help="videos fitted at the same time")
+    parser.add_argument("--parallel", type=int, default=1, help="videos (with --pack: packs) fitted at the same time")
     parser.add_argument("--gpus", default="", help="comma-separated GPU ids, one per worker in turn (e.g. 0,1,2,3)")
     parser.add_argument(
         "--shard", default=None,
