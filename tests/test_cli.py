@@ -80,6 +80,13 @@ def fast_args(config: Path, clip: Path, root: Path, tiny_clip: str | None = None
             "--model.init_args.alignment.teacher.init_args.pretrained=null",
             f"--model.init_args.alignment.cache_dir={root / 'teacher-cache'}",
         ]
+    bridge = ((settings.get("model") or {}).get("init_args") or {}).get("llm_bridge")
+    if bridge:  # stand-in exported tokens of the bridge's shape (a real export comes from the video-language model)
+        from safetensors.torch import save_file
+
+        shape = (bridge["init_args"]["num_tokens"], bridge["init_args"]["token_dim"])
+        save_file({"tokens": torch.randn(shape)}, str(root / "tokens.safetensors"))
+        args.append(f"--model.init_args.llm_bridge.init_args.tokens={root / 'tokens.safetensors'}")
     logger = (settings.get("trainer") or {}).get("logger")
     if isinstance(logger, dict) and "save_dir" in (logger.get("init_args") or {}):
         args.append(f"--trainer.logger.init_args.save_dir={root / 'runs'}")

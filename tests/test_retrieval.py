@@ -134,9 +134,8 @@ def test_msrvtt_loader_reads_the_published_formats(tmp_path: Path) -> None:
 
 
 # -- the commands, end to end ---------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def aligned_runs(tiny_clip: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    root = tmp_path_factory.mktemp("aligned_runs")
+def fit_aligned_corpus(root: Path, tiny_clip: str, epochs: int = 30) -> dict[str, Path]:
+    """``shapes`` and ``negative`` fitted with the semantic config, aligned to the tiny CLIP: their run folders."""
     videos = corpus_videos(root)
     runs = {}
     for name in ("shapes", "negative"):
@@ -146,12 +145,17 @@ def aligned_runs(tiny_clip: str, tmp_path_factory: pytest.TempPathFactory) -> di
             f"--model.init_args.alignment.teacher.init_args.model_name={tiny_clip}",
             "--model.init_args.alignment.teacher.init_args.pretrained=null",
             "--model.init_args.alignment.weight=1.0", f"--model.init_args.alignment.cache_dir={root / 'cache'}",
-            "--trainer.max_epochs=30", "--trainer.max_time=null", "--trainer.enable_progress_bar=false",
+            f"--trainer.max_epochs={epochs}", "--trainer.max_time=null", "--trainer.enable_progress_bar=false",
             f"--trainer.logger.init_args.save_dir={root / 'runs'}", f"--trainer.logger.init_args.name={name}",
         ]  # fmt: skip
         assert run(args) == 0
         runs[name] = root / "runs" / name / "version_0"
     return runs
+
+
+@pytest.fixture(scope="module")
+def aligned_runs(tiny_clip: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    return fit_aligned_corpus(tmp_path_factory.mktemp("aligned_runs"), tiny_clip)
 
 
 def test_index_and_query_by_video_and_text(aligned_runs: dict[str, Path], tmp_path: Path, capsys) -> None:  # noqa: ANN001

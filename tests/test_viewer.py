@@ -3,9 +3,12 @@ JSON line, serves nothing but the run it was given, and serialises decodes."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
 import pytest
 import torch
@@ -21,7 +24,7 @@ from inrzoo.compression import CompressionSettings, encode_model  # noqa: E402
 from inrzoo.runs import FittedRun, decode_uint8  # noqa: E402
 from inrzoo.tasks.interpolation import LinearInterpolator, fit_interpolator  # noqa: E402
 from inrzoo.tasks.super_resolution import default_sr_head  # noqa: E402
-from inrzoo.viewer import ViewedRun, create_app  # noqa: E402
+from inrzoo.viewer import Viewed, ViewedRun, create_app, open_viewed  # noqa: E402
 from inrzoo.viewer.session import png_reader  # noqa: E402
 
 
@@ -92,7 +95,15 @@ def test_truth_and_per_frame_psnr_come_from_the_source(viewer: SimpleNamespace) 
     assert len(metrics["frame_psnr"]) == viewer.viewed.num_frames
     assert metrics["frame_psnr"][metrics["worst_frame"]] == min(metrics["frame_psnr"])
     meta = viewer.client.get("/api/meta").json()
-    assert meta["frames"] == viewer.viewed.num_frames and meta["source"] is True
+    assert meta["frames"] == viewer.viewed.num_frames and meta["source"] is True and meta["kind"] == "run"
+
+
+def test_view_tells_a_run_folder_a_checkpoint_and_a_bitstream_apart_from_the_other_kinds(
+    viewer: SimpleNamespace,
+) -> None:
+    for path in (viewer.run, viewer.run / "checkpoints" / "last.ckpt", viewer.inrz):
+        opened = open_viewed(path)
+        assert isinstance(opened, ViewedRun) and opened.run.path.name in ("last.ckpt", "clip.inrz"), path
 
 
 @pytest.mark.parametrize(
@@ -188,9 +199,10 @@ def _browser_path() -> str | None:
     return shutil.which("chromium") or shutil.which("chromium-browser")
 
 
-@pytest.fixture(scope="module")
-def page(viewer: SimpleNamespace, tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201 - a Playwright page
-    """The viewer page in headless Chromium, its app served by uvicorn on loopback."""
+@contextmanager
+def browser_tab(viewed: Viewed, screenshots: Path) -> Iterator[Any]:
+    """The page of ``viewed`` in headless Chromium, its app served by uvicorn on loopback, loaded and ready;
+    ``tab.screenshots`` is where a test saves what it saw. Skips where there is no browser."""
     sync_api = pytest.importorskip("playwright.sync_api")
     pytest.importorskip("uvicorn")
     executable = _browser_path()
@@ -198,26 +210,36 @@ def page(viewer: SimpleNamespace, tmp_path_factory: pytest.TempPathFactory):  # 
         pytest.skip("no chromium on this machine (apt-get install chromium; .ci/setup.sh does)")
     from inrzoo.viewer import served
 
-    with served(viewer.viewed) as url, sync_api.sync_playwright() as playwright:
+    with served(viewed) as url, sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=executable, args=["--force-color-profile=srgb"])
         tab = browser.new_page(viewport={"width": 1200, "height": 900})
         tab.goto(f"{url}/")
         tab.wait_for_selector("body[data-ready=true]", timeout=60_000)
-        tab.screenshots = tmp_path_factory.mktemp("viewer_screenshots")
+        tab.screenshots = screenshots
+        try:
+            yield tab
+        finally:
+            browser.close()
+
+
+@pytest.fixture(scope="module")
+def page(viewer: SimpleNamespace, tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201 - a Playwright page
+    """The viewer page of the fitted run."""
+    with browser_tab(viewer.viewed, tmp_path_factory.mktemp("viewer_screenshots")) as tab:
         yield tab
-        browser.close()
 
 
-_PIXELS = """(id) => {
-    const img = document.getElementById(id), canvas = document.createElement("canvas");
+_PIXELS = """(selector) => {
+    const img = document.querySelector(selector), canvas = document.createElement("canvas");
     canvas.width = img.naturalWidth; canvas.height = img.naturalHeight;
     const ctx = canvas.getContext("2d"); ctx.drawImage(img, 0, 0);
     return Array.from(ctx.getImageData(0, 0, canvas.width, canvas.height).data);
 }"""
 
 
-def _shown(tab, image_id: str, height: int, width: int) -> torch.Tensor:  # noqa: ANN001
-    rgba = torch.tensor(tab.evaluate(_PIXELS, image_id), dtype=torch.uint8).reshape(height, width, 4)
+def shown_pixels(tab, selector: str, height: int, width: int) -> torch.Tensor:  # noqa: ANN001
+    """uint8 (3, H, W): what the page's image at ``selector`` shows, read back through a canvas."""
+    rgba = torch.tensor(tab.evaluate(_PIXELS, selector), dtype=torch.uint8).reshape(height, width, 4)
     return rgba[..., :3].permute(2, 0, 1)
 
 
@@ -235,7 +257,7 @@ def test_the_scrubber_shows_the_models_frame(viewer: SimpleNamespace, page) -> N
     for k in (7, 2):
         _set(page, "#scrubber", str(k))
         page.wait_for_function("k => document.getElementById('decoded').dataset.frame === String(k)", arg=k)
-        assert torch.equal(_shown(page, "decoded", height, width), decode_uint8(model, [k])[0]), k
+        assert torch.equal(shown_pixels(page, "#decoded", height, width), decode_uint8(model, [k])[0]), k
     assert page.inner_text("#frame-number") == "2" and float(page.inner_text("#decode-ms")) >= 0
     page.screenshot(path=str(page.screenshots / "frames.png"), full_page=True)
 
@@ -250,7 +272,7 @@ def test_the_fractional_slider_shows_the_interpolated_decode(viewer: SimpleNames
     with torch.no_grad():
         expected = model.decode_latents(linear.latents_at(model.latents, torch.tensor([4.37])))[0]
     assert torch.equal(
-        _shown(page, "interpolated", height, width), (expected.clamp(0, 1) * 255).round().to(torch.uint8)
+        shown_pixels(page, "#interpolated", height, width), (expected.clamp(0, 1) * 255).round().to(torch.uint8)
     )
     page.screenshot(path=str(page.screenshots / "between.png"), full_page=True)
 

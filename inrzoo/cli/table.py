@@ -88,7 +88,13 @@ for _name, _command in {
         "score held-out frames against neighbour averaging and minterpolate", "inrzoo.cli.eval_interpolation:main"
     ),
     "eval-sr": Command("score super-resolution against real frames, bicubic and lanczos", "inrzoo.cli.eval_sr:main"),
-    "view": Command("serve a fitted run to a local web page (`inrzoo view --help`)", "inrzoo.cli.view:main"),
+    "chat": Command(
+        "ask a language model about a video fitted with an LLM bridge (`inrzoo chat --help`)", "inrzoo.cli.chat:main"
+    ),
+    "view": Command(
+        "serve a run, a retrieval index or a bench folder to a local web page (`inrzoo view --help`)",
+        "inrzoo.cli.view:main",
+    ),
     "fit-many": Command(
         "fit every video of a manifest, resumable (`inrzoo fit-many --help`)", "inrzoo.cli.fit_many:main"
     ),

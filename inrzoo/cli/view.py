@@ -1,4 +1,5 @@
-"""``inrzoo view``: serve one fitted run to a browser (frames on demand, between frames, any scale)."""
+"""``inrzoo view``: serve a fitted run (frames on demand, between frames, any scale), a retrieval index (search)
+or a bench folder (leaderboard, rate-distortion plot) to a local web page."""
 
 from __future__ import annotations
 
@@ -13,8 +14,12 @@ PORTS = integers(1024, 65535)
 
 
 def main(argv: Sequence[str]) -> int:
-    parser = one_line_parser("inrzoo view", "Serve a fitted run to a local web page: frames decoded on demand.", argv)
-    parser.add_argument("run", help="a run folder, .ckpt or .inrz file")
+    parser = one_line_parser(
+        "inrzoo view", "Serve a fitted run, a retrieval index or a bench folder to a local web page.", argv
+    )
+    parser.add_argument(
+        "path", help="a run folder, .ckpt or .inrz file, an `inrzoo index` folder or an `inrzoo bench` folder"
+    )
     parser.add_argument("--port", type=int, default=8080)
     parser.add_argument("--host", default="127.0.0.1", help="the address to bind (default: this machine only)")
     args = parser.parse_args(list(argv))
@@ -24,12 +29,12 @@ def main(argv: Sequence[str]) -> int:
         import uvicorn
     except ImportError:
         raise InrzooError("`inrzoo view` needs its web server: pip install 'inrzoo[view]'") from None
-    from inrzoo.viewer import ViewedRun, create_app
+    from inrzoo.viewer import create_app, open_viewed
 
-    viewed = ViewedRun.open(args.run)  # a bad run is one error line before anything listens
+    viewed = open_viewed(args.path)  # a bad path is one error line before anything listens
     _check_free(args.host, args.port)
     app = create_app(viewed)
-    print(f"inrzoo view: {viewed.run.name} at http://{args.host}:{args.port}/ (Ctrl-C stops)", flush=True)
+    print(f"inrzoo view: {viewed.title} at http://{args.host}:{args.port}/ (Ctrl-C stops)", flush=True)
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
     return 0
 

@@ -34,6 +34,8 @@ LATENT_TENSORS = ("latents.weight",)
 #: Tensors that are needed only for retrieval, dropped with ``keep_alignment=False`` (files before 0.2 call them
 #: ``alignment_head.*``, ``teacher_mean`` and ``teacher_spread``: the model renames them as it loads them).
 ALIGNMENT_TENSORS = ("alignment_objective.*",)
+#: The LLM bridge (``inrzoo chat``): stored like the alignment head, counted apart from the decoder.
+BRIDGE_TENSORS = ("llm_bridge.*",)
 #: Tensors that only serve training (the frame encoder's outputs are already in the latents): never stored.
 TRAINING_ONLY_TENSORS = ("frame_encoder.*", "encoder_retired", "rate.*")
 #: A rate-coded tensor's model in the payload: step, Laplace location and scale (float32), symbol range (int32).
@@ -378,17 +380,20 @@ def decode_model(stream: Bitstream, frames: list[int] | None = None) -> VideoINR
 
 
 #: The parts of a file :func:`file_split` counts, in bytes.
-SPLIT_PARTS = ("latents", "weights", "alignment", "models", "other")
+SPLIT_PARTS = ("latents", "weights", "alignment", "bridge", "models", "other")
 
 
 def _part(name: str) -> str:
     if _is(name, LATENT_TENSORS):
         return "latents"
+    if _is(name, BRIDGE_TENSORS):
+        return "bridge"
     return "alignment" if _is(name, ALIGNMENT_TENSORS) else "weights"
 
 
 def file_split(stream: Bitstream, size: int, rate_shares: dict[str, float] | None = None) -> dict[str, int]:
-    """Where a file's bytes go: coded latents, coded weights (backbone and hypernetworks), the alignment head,
+    """Where a file's bytes go: coded latents, coded weights (backbone and hypernetworks), the alignment head, the
+    LLM bridge,
     the entropy models and quantisers (``models``: tables, groups, rate-term steps) and ``other`` (header,
     raw buffers, checksum; ``size`` is the file's bytes). The one rate stream is shared among its tensors
     by ``rate_shares`` (each tensor's estimated bits; equal shares without)."""
@@ -413,9 +418,9 @@ def file_split(stream: Bitstream, size: int, rate_shares: dict[str, float] | Non
 
 
 def coded_parameter_count(stream: Bitstream) -> int:
-    """The floats a decoder needs (latents, backbone and hypernetworks; not the alignment head)."""
+    """The floats a decoder needs (latents, backbone and hypernetworks; not the alignment head, nor the LLM bridge)."""
     return sum(
         int(np.prod(entry["shape"])) if entry["shape"] else 1
         for entry in stream.header["tensors"]
-        if _part(entry["name"]) != "alignment" and getattr(torch, entry["dtype"]).is_floating_point
+        if _part(entry["name"]) not in {"alignment", "bridge"} and getattr(torch, entry["dtype"]).is_floating_point
     )

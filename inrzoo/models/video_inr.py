@@ -28,12 +28,13 @@ from inrzoo.models.rate import RateTerm
 from inrzoo.options import COUNT, FRACTION, LEARNING_RATE, PIXELS, WIDTH, check_options, integers, numbers
 from inrzoo.stored_config import trust_stored_class
 from inrzoo.tasks.interpolation import LatentInterpolator, fit_interpolator
+from inrzoo.tasks.llm_bridge import LLMBridge
 from inrzoo.teachers.base import Teacher
 
 #: Version of what a checkpoint holds; a checkpoint with a higher one is refused with a clear error.
 CHECKPOINT_FORMAT = 1
 #: Constructor arguments that are plugins (or hold one): saved as hyperparameters only as config data.
-PLUGIN_ARGUMENTS = ("backbone", "hypernet", "loss", "alignment", "interpolator", "frame_encoder", "rate")
+PLUGIN_ARGUMENTS = ("backbone", "hypernet", "loss", "alignment", "interpolator", "frame_encoder", "rate", "llm_bridge")
 
 
 def is_config_data(value: object) -> bool:
@@ -90,6 +91,9 @@ class VideoINR(pl.LightningModule):
             hypernetwork train through their quantisation (learned step per tensor), and the loss adds
             ``rate.lmbda`` x the estimated bits per pixel under learned entropy models, which `inrzoo compress`
             then codes exactly. None: quantised after the fit only.
+        llm_bridge: map the video's latents to a language model's video tokens (``inrzoo chat``), trained against
+            tokens exported from a video-language model, jointly with the reconstruction. Stored with the
+            video, not counted in :meth:`parameter_count`. None: no bridge.
     """
 
     option_ranges = {
@@ -124,6 +128,7 @@ class VideoINR(pl.LightningModule):
         frame_encoder: FrameEncoder | None = None,
         channels_last: bool = False,
         rate: RateTerm | None = None,
+        llm_bridge: LLMBridge | None = None,
     ) -> None:
         check_options(self, locals())
         super().__init__()
@@ -172,6 +177,9 @@ class VideoINR(pl.LightningModule):
             self.backbone.compile()
         self.alignment = alignment
         self.alignment_objective = AlignmentObjective(alignment, latent_size) if alignment is not None else None
+        if llm_bridge is not None and not llm_bridge.is_built:
+            llm_bridge.build(latent_size)
+        self.llm_bridge = llm_bridge
         # Last: it takes a step per tensor the decoder stores, so those must all exist.
         self.rate = rate.build(self.rate_tensors()) if rate is not None else None
 
@@ -262,9 +270,10 @@ class VideoINR(pl.LightningModule):
     # -- size accounting ------------------------------------------------------------------
     def parameter_count(self) -> int:
         """Everything a decoder needs: latents, hypernetworks and backbone (not the alignment head, nor the
-        frame encoder, which only trains)."""
+        LLM bridge, nor the frame encoder, which only trains)."""
         extra = list(self.alignment_objective.parameters()) if self.alignment_objective is not None else []
         extra += list(self.frame_encoder.parameters()) if self.frame_encoder is not None else []
+        extra += list(self.llm_bridge.parameters()) if self.llm_bridge is not None else []
         skip = {id(p) for p in extra}
         return sum(p.numel() for p in self.parameters() if id(p) not in skip)
 
@@ -274,6 +283,26 @@ class VideoINR(pl.LightningModule):
         if self.alignment_objective is None:
             raise InrzooError("this model was fitted without alignment; its latents have no teacher-space embedding")
         return self.alignment_objective.embed(self.latents.weight if indices is None else self.latents(indices))
+
+    @torch.no_grad()  # one code path (attention's no-grad fast path), so the same latents give the same tokens
+    def video_tokens(self) -> Tensor:
+        """The LLM bridge's tokens of this video (num_tokens, token_dim), from the trained latents."""
+        if self.llm_bridge is None:
+            raise InrzooError("this model was fitted without an LLM bridge; it has no video tokens")
+        return self.llm_bridge(self.latents.weight[self.latents.trained])
+
+    def _bridge_terms(self, indices: Tensor, latents: Tensor) -> tuple[Tensor, Tensor]:
+        """The bridge's (loss, cosine) on the trained rows of the latent table with the batch's rows (B,) given as
+        ``latents`` (the rows that train through this step; all rows do without a frame encoder)."""
+        assert self.llm_bridge is not None
+        if self.encoder_active:
+            # The other rows are the encoder's latents of their frames from when they last trained (at most an
+            # epoch behind), not the table's initial values, which the encoder's latents replace at the end.
+            with torch.no_grad():
+                self.latents.weight[indices] = latents.detach().to(self.latents.weight.dtype)
+        table = self.latents.weight.detach() if self.encoder_active else self.latents.weight
+        table = table.index_put((indices,), latents)
+        return self.llm_bridge.terms(table[self.latents.trained])
 
     @property
     def teacher(self) -> Teacher | None:
@@ -317,6 +346,8 @@ class VideoINR(pl.LightningModule):
             self.latents.mark_trained(datamodule.train_indices)
         if self.alignment_objective is not None and stage in {"fit", "validate"} and datamodule is not None:
             self.prepare_teacher_features(datamodule.frames, getattr(datamodule, "video_key", None))
+        if self.llm_bridge is not None and stage in {"fit", "validate"}:
+            self.llm_bridge.prepare()
 
     def prepare_teacher_features(self, frames: Tensor, video_key: str | None) -> None:
         """Compute (or read from the cache) the teacher's feature of every frame (T, 3, H, W), once."""
@@ -447,6 +478,11 @@ class VideoINR(pl.LightningModule):
             self.log("train/align_loss", align_loss)
             self.log("train/align_cosine", cosine)
             loss = loss + self.alignment_objective.loss_weight * align_loss
+        if self.llm_bridge is not None:
+            bridge_loss, bridge_cosine = self._bridge_terms(batch["index"], latents)
+            self.log("train/bridge_loss", bridge_loss)
+            self.log("train/bridge_cosine", bridge_cosine)
+            loss = loss + self.llm_bridge.loss_weight * bridge_loss
         self.log("train/loss", loss, prog_bar=True)
         self.log("train/psnr", -10 * torch.log10(mse.clamp(min=1e-10)), prog_bar=True)
         for name, value in terms.items():
@@ -464,6 +500,9 @@ class VideoINR(pl.LightningModule):
         if self.alignment_objective is not None and self.alignment_objective.is_prepared:
             _, cosine = self.alignment_objective.terms(batch["index"], self.latents(batch["index"]))
             self.log("val/align_cosine", cosine, batch_size=batch["index"].shape[0])
+        if self.llm_bridge is not None and self.llm_bridge.is_prepared and batch_idx == 0:
+            _, cosine = self._bridge_terms(batch["index"], self.latents(batch["index"]))  # the whole video's tokens
+            self.log("val/bridge_cosine", cosine, batch_size=1)
         if batch_idx == 0:
             self._log_preview("val/preview", prediction, batch["frame"])
 

@@ -1,4 +1,4 @@
-"""Task heads that use a fitted representation: interpolation, super-resolution (and plugins)."""
+"""Task heads that use a fitted representation: interpolation, super-resolution, the LLM bridge (and plugins)."""
 
 from inrzoo.tasks.base import TaskHead
 from inrzoo.tasks.interpolation import (
@@ -8,6 +8,7 @@ from inrzoo.tasks.interpolation import (
     TemporalMLPInterpolator,
     fit_interpolator,
 )
+from inrzoo.tasks.llm_bridge import LLMBridge
 from inrzoo.tasks.registry import TASKS, create_task, list_tasks, register_task
 from inrzoo.tasks.super_resolution import BicubicUpsampleSR, CoordinateGridSR, SuperResolutionHead, default_sr_head
 
@@ -15,6 +16,7 @@ __all__ = [
     "TASKS",
     "BicubicUpsampleSR",
     "CoordinateGridSR",
+    "LLMBridge",
     "LatentInterpolator",
     "LinearInterpolator",
     "SlerpInterpolator",

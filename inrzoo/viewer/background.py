@@ -9,11 +9,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from inrzoo.viewer.app import create_app
-from inrzoo.viewer.session import ViewedRun
+from inrzoo.viewer.kinds import Viewed
 
 
 @contextmanager
-def served(viewed: ViewedRun) -> Iterator[str]:
+def served(viewed: Viewed) -> Iterator[str]:
     """Within the block, ``viewed`` is served by uvicorn at the URL it yields (127.0.0.1, a free port)."""
     import uvicorn
 

@@ -59,6 +59,10 @@ class ViewedRun:
         return cls(FittedRun.open(path))
 
     @property
+    def title(self) -> str:
+        return f"run {self.run.name}"
+
+    @property
     def num_frames(self) -> int:
         return int(self.run.model.latents.num_frames)
 
@@ -77,7 +81,7 @@ class ViewedRun:
         run_dir = self.run.run_dir
         name = f"{run_dir.parent.name}/{run_dir.name}" if run_dir is not None else self.run.name
         return {
-            "name": name, "path": str(self.run.path), "frames": self.num_frames,
+            "kind": "run", "name": name, "path": str(self.run.path), "frames": self.num_frames,
             "height": int(height), "width": int(width), "fps": self.run.fps,
             "coordinate_backbone": bool(model.backbone.is_coordinate_based),
             "scales": [MIN_SCALE, MAX_SCALE], "interpolators": ["run", *INTERPOLATORS],
