@@ -138,3 +138,16 @@ def test_pack_errors(corpus: Path, tmp_path: Path, capsys) -> None:  # noqa: ANN
     ]
     assert run([*base, "--pack", "2", "--", *FIT, *aligned]) == 2
     assert "--pack does not support alignment" in error_line(capsys)
+
+
+def test_a_model_part_a_pack_does_not_know_is_refused(corpus: Path, tmp_path: Path) -> None:
+    """Fail closed: a part added to VideoINR later may add to its training step, which a pack would skip."""
+    from inrzoo.cli.fit_pack import build_member
+    from inrzoo.errors import InrzooError
+    from inrzoo.fleet.packing import check_packable
+
+    member, _ = build_member(CONFIG, tmp_path, "shapes", str(corpus / "shapes.mp4"), FIT)
+    check_packable(member.model)
+    member.model.new_head = torch.nn.Linear(2, 2)
+    with pytest.raises(InrzooError, match="does not know the model's new_head"):
+        check_packable(member.model)

@@ -36,6 +36,8 @@ from inrzoo.io.files import claim_output
 from inrzoo.models.video_inr import VideoINR
 
 UNSUPPORTED_FIX = "fit these videos without --pack"
+#: The parts of a VideoINR whose training a pack reproduces (metrics only score, they never train).
+PACKABLE_PARTS = frozenset({"backbone", "latents", "hypernet", "frame_encoder", "val_metrics", "test_metrics"})
 
 
 @dataclass
@@ -105,10 +107,16 @@ def check_packable(model: VideoINR) -> None:
         "compile_backbone": bool(hparams.get("compile_backbone")),
         "lr_schedule=time (it follows the wall clock)": model.lr_schedule == "time",
         "an SSIM loss term": bool(model.loss_fn.ssim),
+        "an LLM bridge (its own loss term)": getattr(model, "llm_bridge", None) is not None,
     }
     for what, bad in refused.items():
         if bad:
             raise InrzooError(f"--pack does not support {what}; {UNSUPPORTED_FIX}")
+    # Fail closed: a part added to the model later may add to its training step, which a pack would not follow.
+    unknown = [name for name, _ in model.named_children() if name not in PACKABLE_PARTS]
+    if unknown:
+        raise InrzooError(f"--pack does not know the model's {', '.join(unknown)} (it may train differently); "
+                          f"{UNSUPPORTED_FIX}")  # fmt: skip
 
 
 def _geometry(member: PackMember, plan: PackPlan) -> tuple[int, ...]:
