@@ -10,144 +10,24 @@ skipped once it is finished).
 
 from __future__ import annotations
 
-import csv
-import json
 import os
-import subprocess
-import sys
-import tempfile
-import time
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
-from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING
 
-import torch
-
-from inrzoo.fleet.lock import VideoLock, lock_video
+from inrzoo.errors import InrzooError
 from inrzoo.fleet.manifest import ManifestEntry, read_manifest
+from inrzoo.fleet.results import (
+    VideoOutcome,
+    record_manifest,
+    write_report,
+    write_table,
+)
+from inrzoo.fleet.sharding import Shard
+from inrzoo.fleet.worker import claim, latest_checkpoint, run_one, run_pack
 
-
-@dataclass
-class VideoOutcome:
-    name: str
-    video: str
-    status: str  # done | skipped (already done) | failed | busy (another process is fitting it; not final)
-    run_dir: str | None = None
-    resumed_from: str | None = None
-    psnr: float | None = None
-    ms_ssim: float | None = None
-    params: int | None = None
-    bpp_16bit: float | None = None
-    seconds: float | None = None
-    error: str | None = None
-
-
-def latest_checkpoint(video_dir: Path) -> Path | None:
-    """The newest ``last.ckpt`` of any earlier attempt (a killed fit leaves one per finished epoch)."""
-    candidates = sorted(video_dir.glob("version_*/checkpoints/last.ckpt"), key=lambda p: p.stat().st_mtime)
-    for candidate in reversed(candidates):
-        try:
-            torch.load(candidate, map_location="cpu", weights_only=True)
-            return candidate
-        except Exception:  # a torn file from a kill mid-write: try an older one
-            continue
-    return None
-
-
-def fit_command(entry: ManifestEntry, config: str, out: Path, extra: list[str], resume: Path | None) -> list[str]:
-    command = [
-        sys.executable,
-        "-m",
-        "inrzoo",
-        "fit",
-        "--config",
-        config,
-        f"--data.init_args.path={entry.video}",
-        "--trainer.logger=lightning.pytorch.loggers.TensorBoardLogger",
-        f"--trainer.logger.init_args.save_dir={out / entry.name}",
-        "--trainer.logger.init_args.name=",
-        "--trainer.enable_progress_bar=false",
-        *extra,
-    ]
-    if resume is not None:
-        command.append(f"--ckpt_path={resume}")
-    return command
-
-
-def run_one(
-    entry: ManifestEntry, config: str, out: Path, extra: list[str], env: dict[str, str], wait: bool = True
-) -> VideoOutcome:
-    """Fit one video unless it is done; ``wait``: for another process that is fitting it (else "busy")."""
-    video_dir = out / entry.name
-    done = video_dir / "done.json"
-    if done.is_file():
-        return _skipped(done)
-    lock = lock_video(video_dir, wait)
-    if lock is None:
-        return VideoOutcome(entry.name, entry.video, "busy")
-    with lock:
-        if done.is_file():  # finished by the process we waited for
-            return _skipped(done)
-        return _fit(entry, config, out, extra, env, lock)
-
-
-def _skipped(done: Path) -> VideoOutcome:
-    return VideoOutcome(**{**json.loads(done.read_text()), "status": "skipped"})
-
-
-def _fit(
-    entry: ManifestEntry, config: str, out: Path, extra: list[str], env: dict[str, str], lock: VideoLock
-) -> VideoOutcome:
-    video_dir = out / entry.name
-    done = video_dir / "done.json"
-    resume = latest_checkpoint(video_dir)
-    before = set(video_dir.glob("version_*"))
-    start = time.perf_counter()
-    with (video_dir / "fit.log").open("a") as log:
-        log.write(f"\n=== {time.strftime('%Y-%m-%d %H:%M:%S')} {'resume from ' + str(resume) if resume else 'start'}\n")
-        log.flush()
-        done_process = subprocess.run(
-            fit_command(entry, config, out, extra, resume),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            env=env,
-            pass_fds=(lock.fd,),  # the fit holds the lock too, should this process be killed
-        )
-    seconds = time.perf_counter() - start
-    new_runs = sorted(set(video_dir.glob("version_*")) - before)
-    run_dir = new_runs[-1] if new_runs else None
-    if done_process.returncode != 0 or run_dir is None or not (run_dir / "metrics.json").is_file():
-        lines = (video_dir / "fit.log").read_text().strip().splitlines()
-        reason = next((line for line in reversed(lines) if "error" in line.lower()), lines[-1] if lines else "")
-        return VideoOutcome(
-            entry.name,
-            entry.video,
-            "failed",
-            str(run_dir) if run_dir else None,
-            str(resume) if resume else None,
-            seconds=seconds,
-            error=reason[-300:],
-        )
-    metrics = json.loads((run_dir / "metrics.json").read_text())
-    outcome = VideoOutcome(
-        entry.name,
-        entry.video,
-        "done",
-        str(run_dir),
-        str(resume) if resume else None,
-        metrics.get("psnr"),
-        metrics.get("ms_ssim"),
-        metrics.get("params"),
-        metrics.get("bpp_16bit"),
-        seconds,
-    )
-    tmp = done.with_suffix(".tmp")
-    tmp.write_text(json.dumps(asdict(outcome), indent=2) + "\n")
-    os.replace(tmp, done)
-    return outcome
+if TYPE_CHECKING:
+    from inrzoo.fleet.ray_backend import RayOptions
 
 
 def worker_env(slot: int, parallel: int, gpus: list[str]) -> dict[str, str]:
@@ -167,62 +47,83 @@ def fit_many(
     extra: list[str],
     parallel: int = 1,
     gpus: list[str] | None = None,
+    shard: Shard | None = None,
+    pack: int | None = None,
+    ray: RayOptions | None = None,
 ) -> list[VideoOutcome]:
-    entries = read_manifest(manifest)
+    """Fit the videos of ``manifest`` (only ``shard``'s, when given) into ``out``; this run's outcomes.
+
+    ``pack``: fit that many videos at a time in one process as one batched computation
+    (:mod:`inrzoo.fleet.packing`); None: one ``inrzoo fit`` process per video. ``ray``: one Ray task per video
+    or pack on a Ray cluster (:mod:`inrzoo.fleet.ray_backend`) instead of this machine's process pool.
+    Unsharded, ``results.csv``/``.md`` list this run's outcomes; a shard instead rewrites the merged table of
+    every shard's videos (what ``--report`` writes), so the last shard to end leaves the whole corpus's table.
+    """
+    shard = shard or Shard()
+    every = read_manifest(manifest)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
+    record_manifest(out, every)
+    entries = shard.select(every)
+    if not entries:
+        write_report(out)
+        return []
     gpus = gpus or []
     envs = [worker_env(i % parallel, parallel, gpus) for i in range(len(entries))]
     with ThreadPoolExecutor(max_workers=parallel) as pool:
-        # First the videos nobody else is fitting; then wait for those another process holds.
-        first = [pool.submit(run_one, e, config, out, extra, env, False) for e, env in zip(entries, envs, strict=True)]
-        outcomes = [f.result() for f in first]
-        again = {i: pool.submit(run_one, entries[i], config, out, extra, envs[i]) for i, o in enumerate(outcomes)
-                 if o.status == "busy"}  # fmt: skip
-        for i, future in again.items():
-            outcomes[i] = future.result()
-    write_table(outcomes, out)
+        if ray is not None:
+            from inrzoo.fleet.ray_backend import fit_on_ray
+
+            outcomes, user_error = fit_on_ray(entries, config, out, extra, pack, ray)
+        elif pack:
+            outcomes, user_error = _fit_in_packs(pool, entries, config, out, extra, envs, pack)
+        else:
+            # First the videos nobody else is fitting; then wait for those another process holds.
+            first = [
+                pool.submit(run_one, e, config, out, extra, env, False) for e, env in zip(entries, envs, strict=True)
+            ]
+            outcomes, user_error = [f.result() for f in first], None
+            again = {i: pool.submit(run_one, entries[i], config, out, extra, envs[i]) for i, o in enumerate(outcomes)
+                     if o.status == "busy"}  # fmt: skip
+            for i, future in again.items():
+                outcomes[i] = future.result()
+    if shard.count > 1:
+        write_report(out)
+    else:
+        write_table(outcomes, out)
+    if user_error is not None:  # a pack refused its config (after the table, which shows every video)
+        raise InrzooError(user_error)
     return outcomes
 
 
-def write_table(outcomes: list[VideoOutcome], out: Path) -> None:
-    """``results.csv`` and ``results.md``, rewritten from every video's state (finished or not)."""
-    fields = list(asdict(outcomes[0]))
-    # Written aside and renamed: another fit-many on this --out may be reading or writing them too.
-    with _replacing(out / "results.csv", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=fields)
-        writer.writeheader()
-        for outcome in outcomes:
-            writer.writerow(asdict(outcome))
-    lines = [
-        "| video | status | PSNR | MS-SSIM | params | bpp 16-bit | seconds | run |",
-        "|---|---|---:|---:|---:|---:|---:|---|",
-    ]
-    for o in outcomes:
-        cells = [
-            o.name,
-            o.status + (" (resumed)" if o.resumed_from else ""),
-            f"{o.psnr:.2f}" if o.psnr is not None else "",
-            f"{o.ms_ssim:.4f}" if o.ms_ssim is not None else "",
-            f"{o.params:,}" if o.params else "",
-            f"{o.bpp_16bit:.4f}" if o.bpp_16bit else "",
-            f"{o.seconds:.0f}" if o.seconds else "",
-            o.run_dir or (o.error or ""),
+def _fit_in_packs(
+    pool: ThreadPoolExecutor, entries: list[ManifestEntry], config: str, out: Path, extra: list[str],
+    envs: list[dict[str, str]], pack: int,
+) -> tuple[list[VideoOutcome], str | None]:  # fmt: skip
+    """The videos not done, locked and fitted ``pack`` at a time in one process each (first those nobody
+    else holds, then, waited for, those another process was fitting); the outcomes and a pack's user error."""
+    outcomes: list[VideoOutcome] = [VideoOutcome(e.name, e.video, "busy") for e in entries]
+    user_errors: list[str] = []
+    for wait in (False, True):
+        locked = []
+        for i, entry in enumerate(entries):
+            if outcomes[i].status == "busy":
+                got = claim(entry, out, wait)
+                if isinstance(got, VideoOutcome):
+                    outcomes[i] = got
+                else:
+                    locked.append((i, got))
+        groups = [locked[k : k + pack] for k in range(0, len(locked), pack)]
+        futures = [
+            pool.submit(run_pack, [entries[i] for i, _ in g], [lock for _, lock in g], config, out, extra, envs[n])
+            for n, g in enumerate(groups)
         ]
-        lines.append("| " + " | ".join(cells) + " |")
-    with _replacing(out / "results.md") as handle:
-        handle.write("\n".join(lines) + "\n")
+        for group, future in zip(groups, futures, strict=True):
+            results, error = future.result()
+            user_errors += [error] if error else []
+            for (i, _), outcome in zip(group, results, strict=True):
+                outcomes[i] = outcome
+    return outcomes, (user_errors[0] if user_errors else None)
 
 
-@contextmanager
-def _replacing(path: Path, newline: str | None = None) -> Iterator[TextIO]:
-    """A file to write that replaces ``path`` in one step when it is complete (never a torn table)."""
-    handle = tempfile.NamedTemporaryFile("w", dir=path.parent, prefix=f".{path.name}.", delete=False, newline=newline)
-    try:
-        with handle:
-            yield handle
-        os.chmod(handle.name, 0o644)  # a temporary file is private; the table is not
-        os.replace(handle.name, path)
-    finally:
-        if os.path.exists(handle.name):
-            os.unlink(handle.name)
+__all__ = ["fit_many", "latest_checkpoint", "worker_env"]
