@@ -25,7 +25,9 @@ class RunCheckpoint(ModelCheckpoint):
         super().__init__(*args, **kwargs)
         self._newest_saved_step: int | None = None
 
-    def on_save_checkpoint(self, trainer: pl.Trainer, pl_module: pl.LightningModule, checkpoint: dict[str, Any]) -> None:
+    def on_save_checkpoint(
+        self, trainer: pl.Trainer, pl_module: pl.LightningModule, checkpoint: dict[str, Any]
+    ) -> None:
         # Called for every checkpoint the trainer writes, this callback's own saves among them.
         self._newest_saved_step = checkpoint.get("global_step", trainer.global_step)
 
