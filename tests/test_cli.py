@@ -528,8 +528,8 @@ def test_saved_config_reproduces_the_run(fitted: SimpleNamespace) -> None:
 
 def test_checkpoint_loads_with_weights_only(fitted: SimpleNamespace) -> None:
     checkpoint = torch.load(fitted.run / "checkpoints" / "last.ckpt", weights_only=True)
-    # The quickstart's spatial latent: 8 channels on a 2x3 grid (30x50 frames render padded to 40x60).
-    assert tuple(checkpoint["state_dict"]["latents.weight"].shape) == (CLIP_FRAMES, 8 * 2 * 3)
+    # The quickstart's spatial latent: 16 channels on a 2x3 grid (30x50 frames render padded to 40x60).
+    assert tuple(checkpoint["state_dict"]["latents.weight"].shape) == (CLIP_FRAMES, 16 * 2 * 3)
     # The whole config travels as data: the plugins as their class paths and arguments.
     saved = checkpoint["hyper_parameters"]
     for plugin in ("backbone", "hypernet", "frame_encoder"):
