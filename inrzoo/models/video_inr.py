@@ -302,14 +302,19 @@ class VideoINR(pl.LightningModule):
         """The bridge's (loss, cosine) on the trained rows of the latent table with the batch's rows (B,) given as
         ``latents`` (the rows that train through this step; all rows do without a frame encoder)."""
         assert self.llm_bridge is not None
+        return self.llm_bridge.terms(self._table_with_batch(indices, latents)[self.latents.trained])
+
+    def _table_with_batch(self, indices: Tensor, latents: Tensor) -> Tensor:
+        """The whole latent table (T, D) with the rows of frames ``indices`` (B,) given as ``latents``, the rows that
+        train through this step. While an encoder serves, the table follows it: the batch's latents are written into
+        the dictionary first, so every other row is its frame's encoded latent from when it last trained (at most an
+        epoch behind, not the initial values the encoder's latents replace at the end), and only the batch's rows
+        carry a gradient (through the encoder)."""
         if self.encoder_active:
-            # The other rows are the encoder's latents of their frames from when they last trained (at most an
-            # epoch behind), not the table's initial values, which the encoder's latents replace at the end.
             with torch.no_grad():
                 self.latents.weight[indices] = latents.detach().to(self.latents.weight.dtype)
-        table = self.latents.weight.detach() if self.encoder_active else self.latents.weight
-        table = table.index_put((indices,), latents)
-        return self.llm_bridge.terms(table[self.latents.trained])
+        base = self.latents.weight.detach() if self.encoder_active else self.latents.weight
+        return base.index_put((indices,), latents)
 
     @property
     def teacher(self) -> Teacher | None:
@@ -450,9 +455,8 @@ class VideoINR(pl.LightningModule):
                 bits.append(tensor_bits)
         if self.rate.is_temporal("latents.weight"):
             # Coded across time, a latent's bits depend on its neighbours': the whole table, the batch's rows
-            # the ones being trained (while an encoder serves, only through it: the table's rows are its copies).
-            base = self.latents.weight.detach() if self.encoder_active else self.latents.weight
-            table = latents if indices is None else base.index_put((indices,), latents)
+            # the ones being trained.
+            table = latents if indices is None else self._table_with_batch(indices, latents)
             bits.append(self.rate.temporal_bits("latents.weight", table, noise))
             latents = self.rate.quantized("latents.weight", latents, noise)
         else:
@@ -468,10 +472,6 @@ class VideoINR(pl.LightningModule):
         if self.rate is None:
             prediction, bpp = self.decode_latents(latents), None
         else:
-            if self.encoder_active and self.rate.is_temporal("latents.weight"):
-                # The table the changes are estimated on follows the encoder (its rows a step behind at most).
-                with torch.no_grad():
-                    self.latents.weight[batch["index"]] = latents.detach().to(self.latents.weight.dtype)
             prediction, bpp = self.rate_decode(latents, indices=batch["index"])
         terms = self.loss_fn(prediction, batch["frame"])
         mse = torch.mean((prediction.detach().clamp(0, 1) - batch["frame"]) ** 2)
