@@ -20,7 +20,7 @@ from helpers import write_two_clip_corpus
 from test_cli import error_line, run
 
 from inrzoo.chat import VideoChat, load_language_model, splice
-from inrzoo.compression import Bitstream, CompressionSettings, decode_model, quantized_state
+from inrzoo.compression import Bitstream, decode_model
 from inrzoo.errors import InrzooError
 from inrzoo.models.loading import load_video_inr
 from inrzoo.runs import FittedRun, compress_run
@@ -92,7 +92,8 @@ def write_tokens(path: Path, seed: int, shape: tuple[int, ...] = (TOKENS, WIDTH)
 
 @pytest.fixture(scope="module")
 def chat_setup(tmp_path_factory: pytest.TempPathFactory) -> SimpleNamespace:
-    """Two videos fitted with bridges against their own exported tokens, one compressed, and the tiny model."""
+    """Two videos fitted with bridges against their own exported tokens, each compressed at the default settings,
+    and the tiny model."""
     root = tmp_path_factory.mktemp("chat")
     clips = write_two_clip_corpus(root)
     runs = {}
@@ -102,10 +103,9 @@ def chat_setup(tmp_path_factory: pytest.TempPathFactory) -> SimpleNamespace:
         folder.mkdir()
         assert run(["fit", "--config", str(fit_config(folder, clips / f"{name}.mp4", tokens))]) == 0
         runs[name] = (next((folder / "runs").glob("**/version_0")), tokens)
-    inrz = root / "shapes.inrz"
-    compress_run(runs["shapes"][0], inrz)
+        compress_run(runs[name][0], root / f"{name}.inrz")
     llm = save_tiny_language_model(root / "tiny-llama")
-    return SimpleNamespace(root=root, runs=runs, inrz=inrz, llm=llm)
+    return SimpleNamespace(root=root, runs=runs, inrz=root / "shapes.inrz", llm=llm)
 
 
 def tokens_of(tokens_file: Path) -> torch.Tensor:
@@ -114,9 +114,10 @@ def tokens_of(tokens_file: Path) -> torch.Tensor:
     return load_file(str(tokens_file))["video_tokens"]
 
 
-def first_token_distribution(path: Path | str, llm: Path) -> torch.Tensor:
+def first_token_distribution(path: Path | str, llm: Path, full_precision: bool = False) -> torch.Tensor:
+    """The whole (vocab,) distribution of the first answer token, with the tokens `inrzoo chat` reads from ``path``."""
     model, tokenizer = load_language_model(str(llm))
-    chat = VideoChat(model, tokenizer, FittedRun.open(path).model.video_tokens())
+    chat = VideoChat(model, tokenizer, FittedRun.open(path).video_tokens(full_precision))
     return chat.next_token_probabilities("what happens in this video")
 
 
@@ -192,25 +193,50 @@ def test_the_splice_puts_the_k_tokens_at_the_placeholder(chat_setup: SimpleNames
         assert torch.equal(spliced.embeddings[start + TOKENS :], embedding(torch.tensor(after)))
 
 
-def test_the_answer_depends_on_the_video(chat_setup: SimpleNamespace) -> None:
+def test_the_run_folder_and_its_inrz_give_the_same_next_token_distribution(chat_setup: SimpleNamespace) -> None:
+    """Bit for bit: a run folder is read at the values of the file `inrzoo compress` writes from it."""
+    for name, (run_dir, _) in chat_setup.runs.items():
+        from_run = first_token_distribution(run_dir, chat_setup.llm)
+        from_file = first_token_distribution(chat_setup.root / f"{name}.inrz", chat_setup.llm)
+        assert torch.equal(from_run, from_file), (name, (from_run - from_file).abs().sum())
+
+
+def test_the_distribution_changes_with_the_video(chat_setup: SimpleNamespace) -> None:
     shapes = first_token_distribution(chat_setup.runs["shapes"][0], chat_setup.llm)
-    negative = first_token_distribution(chat_setup.runs["negative"][0], chat_setup.llm)
-    assert (shapes - negative).abs().sum() > 1e-3, "another video's tokens left the model's answer unchanged"
+    for negative in (chat_setup.runs["negative"][0], chat_setup.root / "negative.inrz"):
+        other = first_token_distribution(negative, chat_setup.llm)
+        assert (shapes - other).abs().sum() > 1e-3, f"{negative}'s tokens left the model's answer unchanged"
 
 
-def test_the_inrz_file_gives_the_model_the_video_of_its_run(chat_setup: SimpleNamespace) -> None:
-    """Exactly the run's model at the file's (quantised) values, and close to the run's own."""
+def test_full_precision_reads_the_runs_trained_values(
+    chat_setup: SimpleNamespace, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--full-precision: the trained latents and bridge (not the file's values), close to the file's answer."""
     run_dir = chat_setup.runs["shapes"][0]
-    from_file = first_token_distribution(chat_setup.inrz, chat_setup.llm)
-    reference = load_video_inr(run_dir)
-    reference.load_state_dict(quantized_state(reference, CompressionSettings()), strict=False)
-    model, tokenizer = load_language_model(str(chat_setup.llm))
+    fitted = FittedRun.open(run_dir)
     with torch.no_grad():
-        file_values = VideoChat(model, tokenizer, reference.video_tokens())
-    assert torch.equal(from_file, file_values.next_token_probabilities("what happens in this video"))
-    assert torch.equal(decode_model(Bitstream.read(chat_setup.inrz)).video_tokens(), reference.video_tokens())
-    from_run = first_token_distribution(run_dir, chat_setup.llm)
-    assert (from_file - from_run).abs().sum() < 0.05
+        assert torch.equal(fitted.video_tokens(full_precision=True), fitted.model.video_tokens())
+    assert not torch.equal(fitted.video_tokens(full_precision=True), fitted.video_tokens())
+    full = first_token_distribution(run_dir, chat_setup.llm, full_precision=True)
+    from_file = first_token_distribution(chat_setup.inrz, chat_setup.llm)
+    assert not torch.equal(full, from_file)
+    assert (full - from_file).abs().sum() < 0.05
+    args = ["chat", str(chat_setup.inrz), "--llm", str(chat_setup.llm), "--prompt", "what happens", "--full-precision"]
+    assert run(args) == 2
+    assert "holds only its quantised values; give the run folder" in error_line(capsys)
+
+
+def test_the_file_values_are_the_decoded_files(chat_setup: SimpleNamespace) -> None:
+    """A run's file_model is what decoding its written file gives, tensor for tensor (the export's quantiser)."""
+    fitted = FittedRun.open(chat_setup.runs["shapes"][0])
+    trained = fitted.model.latents.weight.detach().clone()
+    expected = fitted.file_model().state_dict()
+    decoded = decode_model(Bitstream.read(chat_setup.inrz)).state_dict()
+    assert set(decoded) <= set(expected)
+    for name, tensor in decoded.items():
+        assert torch.equal(tensor, expected[name]), name
+    assert torch.equal(fitted.model.latents.weight, trained), "the run's own model must keep its trained values"
+    assert not torch.equal(expected["latents.weight"], trained)
 
 
 # -- the command --------------------------------------------------------------------------------------------
@@ -219,14 +245,17 @@ def test_chat_answers_from_the_run_and_from_its_file(
 ) -> None:
     """The printed answer is the model's greedy continuation of the prompt with that source's video tokens."""
     model, tokenizer = load_language_model(str(chat_setup.llm))
+    answers = []
     for source in (chat_setup.runs["shapes"][0], chat_setup.inrz):
         args = ["chat", str(source), "--llm", str(chat_setup.llm), "--prompt", "what happens", "--max-new-tokens", "5"]
         assert run(args) == 0, capsys.readouterr().err
         answer = capsys.readouterr().out.strip()
-        chat = VideoChat(model, tokenizer, FittedRun.open(source).model.video_tokens())
+        chat = VideoChat(model, tokenizer, FittedRun.open(source).video_tokens())
         first_word = tokenizer.decode([int(chat.next_token_probabilities("what happens").argmax())])
         assert answer == chat.ask("what happens", 5) and answer.split()[0] == first_word, (answer, first_word)
         assert all(word in WORDS for word in answer.split()), answer
+        answers.append(answer)
+    assert answers[0] == answers[1], "the run folder and its file answered differently"
 
 
 def test_interactive_chat_keeps_the_conversation(

@@ -27,6 +27,11 @@ def main(argv: Sequence[str]) -> int:
     parser.add_argument("--placeholder", default=PLACEHOLDER, help="where the video goes in the template or prompt")
     parser.add_argument("--device", default=None, help="cpu, cuda, ... (default: cuda when there is one)")
     parser.add_argument("--dtype", default="auto", help=f"the language model's dtype: {', '.join(DTYPES)}")
+    parser.add_argument(
+        "--full-precision", action="store_true",
+        help="a run folder's trained latents and bridge as they are (default: the values its .inrz file stores, "
+        "so the run and its file give the same answers)",
+    )  # fmt: skip
     args = parser.parse_args(list(argv))
     if args.prompt is None and not args.interactive:
         raise InrzooError("give a question with --prompt, or --interactive to ask on standard input")
@@ -40,8 +45,7 @@ def main(argv: Sequence[str]) -> int:
             "configs/chat_videollama.yaml"
         )
     device = _device(args.device)
-    with torch.no_grad():
-        tokens = run.model.video_tokens()
+    tokens = run.video_tokens(full_precision=args.full_precision)
     model, tokenizer = load_language_model(args.llm, device, args.dtype)
     chat = VideoChat(model, tokenizer, tokens, args.template, args.placeholder, llm_name=f"--llm {args.llm}")
     if args.prompt is not None:

@@ -71,6 +71,13 @@ class CompressionSettings:
     def __post_init__(self) -> None:
         check_options(self, vars(self), name=lambda key: f"--{key.replace('_', '-')}")
 
+    @classmethod
+    def for_model(cls, model: VideoINR, gop: int | None = None, **given: Any) -> CompressionSettings:
+        """The settings ``inrzoo compress`` writes ``model``'s file with: ``given`` over the defaults, the latents
+        coded across time every ``gop`` frames (None: at the GOP the fit's rate term estimated them at, else 0)."""
+        fitted_gop = model.rate.gop if model.rate is not None else 0
+        return cls(**given, gop=fitted_gop if gop is None else gop)
+
 
 def _is(name: str, patterns: tuple[str, ...]) -> bool:
     return any(fnmatch.fnmatchcase(name, p) for p in patterns)

@@ -60,8 +60,9 @@ def compress_run(
     output = claim_output(output, overwrite)  # refuse before any work
     fitted = run if isinstance(run, FittedRun) else FittedRun.open(run)
     model, model_config = fitted.model, fitted.config
-    fitted_gop = model.rate.gop if model.rate is not None else 0
-    settings = CompressionSettings(weight_bits, latent_bits, prune, keep_alignment, fitted_gop if gop is None else gop)
+    settings = CompressionSettings.for_model(
+        model, gop, weight_bits=weight_bits, latent_bits=latent_bits, prune=prune, keep_alignment=keep_alignment
+    )
     if not isinstance(model_config.get("backbone"), dict):
         raise InrzooError(
             f"{fitted.path} does not record its model config; compress a checkpoint written by `inrzoo fit`"
@@ -100,7 +101,7 @@ def compress_run(
     if model.rate is not None:  # what the fit estimated the coded part at (the file adds its header and buffers)
         tensors = model.rate_tensors()
         report["rate_estimate_bytes"] = model.rate.file_bits(tensors) / 8
-        report["rate_gop"] = fitted_gop  # how the estimate coded the latents (the file: settings.gop)
+        report["rate_gop"] = model.rate.gop  # how the estimate coded the latents (the file: settings.gop)
         # The one rate stream is shared by what each of its tensors costs in *this* file.
         shares = {name: model.rate.file_bits({name: t}, across_time=bool(settings.gop)) for name, t in tensors.items()}
     report["split"] = file_split(stream, size, shares)

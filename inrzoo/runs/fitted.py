@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -11,7 +12,7 @@ from typing import Any
 
 from torch import Tensor
 
-from inrzoo.compression import Bitstream, decode_model
+from inrzoo.compression import Bitstream, CompressionSettings, decode_model, quantized_state
 from inrzoo.data import VideoDataModule
 from inrzoo.errors import InrzooError
 from inrzoo.models.loading import public_config, read_checkpoint
@@ -75,6 +76,39 @@ class FittedRun:
         config = public_config(stream.header["model"]) or {}
         model = decode_model(stream, frames)
         return cls(model, config, None, stream.header["video"], Path(path).stem, Path(path))
+
+    @property
+    def is_file(self) -> bool:
+        """Read from a ``.inrz`` file: its model holds the file's (quantised) values already."""
+        return self.video is not None
+
+    def file_model(self, settings: CompressionSettings | None = None) -> VideoINR:
+        """The model with the values its ``.inrz`` file decodes to (a copy; a file's own model as it is).
+
+        ``settings``: the file's (default: what ``inrzoo compress`` writes this run with). The values are
+        :func:`~inrzoo.compression.quantized_state`'s, the export's own quantiser, which a written file's
+        decoding is tested to equal bit for bit."""
+        if self.is_file:
+            return self.model
+        model = copy.deepcopy(self.model)
+        model.load_state_dict(quantized_state(model, settings or CompressionSettings.for_model(model)), strict=False)
+        return model
+
+    def video_tokens(self, full_precision: bool = False) -> Tensor:
+        """The LLM bridge's tokens of this video (K, D), as its ``.inrz`` file gives them.
+
+        ``inrzoo chat`` on a run folder and on the file ``inrzoo compress`` writes from it (default settings) is
+        one conversation: the language model reads the same tokens, so its next-token distribution is the
+        same bit for bit, whichever of the two a user kept. Storing what the bridge reads losslessly instead
+        would cost every file full-precision latents and bridge weights (the bridge alone 4x its 8-bit size)
+        for a difference the language model barely sees. ``full_precision``: the run's trained values (a
+        run folder or checkpoint only: a ``.inrz`` holds no others)."""
+        if full_precision and self.is_file:
+            raise InrzooError(
+                f"{self.path} is a .inrz file, which holds only its quantised values; give the run folder for the "
+                "full-precision tokens"
+            )
+        return (self.model if full_precision else self.file_model()).video_tokens()
 
     @property
     def teacher_config(self) -> dict[str, Any] | None:
