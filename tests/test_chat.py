@@ -17,7 +17,7 @@ import pytest
 import torch
 import yaml
 from helpers import write_two_clip_corpus
-from test_cli import error_line, run
+from test_cli import error_line, logged_scalar, run
 
 from inrzoo.chat import VideoChat, load_language_model, splice
 from inrzoo.compression import Bitstream, decode_model
@@ -164,6 +164,25 @@ def test_the_bridge_is_a_registered_task() -> None:
     with torch.no_grad():
         assert bridge.build(5)(torch.randn(7, 5)).shape == (3, 8)  # any number of frames -> K tokens
         assert bridge(torch.randn(2, 4, 5)).shape == (2, 3, 8)
+
+
+def test_the_null_cosine_shows_how_little_a_bridge_per_video_reads_its_latents(chat_setup: SimpleNamespace) -> None:
+    """The tokens from noise latents against the video's: 1 for a bridge that cannot read its latents, lower for one
+    that does; logged as val/bridge_null_cosine. The fitted bridges score close to 1 (README "Chat")."""
+    torch.manual_seed(0)
+    bridge = LLMBridge("t.safetensors", num_tokens=TOKENS, token_dim=8, width=8, heads=2).build(5)
+    latents = 3 * torch.randn(6, 5)
+    reading = float(bridge.null_cosine(latents))
+    with torch.no_grad():
+        for block in bridge.blocks:  # the queries never see the latents
+            block.cross_attention.out_proj.weight.zero_()
+            block.cross_attention.out_proj.bias.zero_()
+    assert bridge.null_cosine(latents) == pytest.approx(1, abs=1e-5)
+    assert reading < 0.999, reading
+    for run_dir, _ in chat_setup.runs.values():
+        value = float(FittedRun.open(run_dir).model.bridge_null_cosine())
+        assert logged_scalar(run_dir, "val/bridge_null_cosine") == pytest.approx(value, abs=1e-4)
+        assert value > 0.95, f"the bridge now reads its latents (null cosine {value:.3f}): update README 'Chat'"
 
 
 def test_a_tokens_file_of_another_shape_is_one_error(tmp_path: Path) -> None:

@@ -291,12 +291,19 @@ class VideoINR(pl.LightningModule):
             raise InrzooError("this model was fitted without alignment; its latents have no teacher-space embedding")
         return self.alignment_objective.embed(self.latents.weight if indices is None else self.latents(indices))
 
+    def _fitted_bridge(self) -> LLMBridge:
+        if self.llm_bridge is None:
+            raise InrzooError("this model was fitted without an LLM bridge; it has no video tokens")
+        return self.llm_bridge
+
     @torch.no_grad()  # one code path (attention's no-grad fast path), so the same latents give the same tokens
     def video_tokens(self) -> Tensor:
         """The LLM bridge's tokens of this video (num_tokens, token_dim), from the trained latents."""
-        if self.llm_bridge is None:
-            raise InrzooError("this model was fitted without an LLM bridge; it has no video tokens")
-        return self.llm_bridge(self.latents.weight[self.latents.trained])
+        return self._fitted_bridge()(self.latents.weight[self.latents.trained])
+
+    def bridge_null_cosine(self) -> Tensor:
+        """:meth:`~inrzoo.tasks.LLMBridge.null_cosine` of this video's trained latents (1: the tokens ignore them)."""
+        return self._fitted_bridge().null_cosine(self.latents.weight[self.latents.trained])
 
     def _bridge_terms(self, indices: Tensor, latents: Tensor) -> tuple[Tensor, Tensor]:
         """The bridge's (loss, cosine) on the trained rows of the latent table with the batch's rows (B,) given as
@@ -510,6 +517,7 @@ class VideoINR(pl.LightningModule):
         if self.llm_bridge is not None and self.llm_bridge.is_prepared and batch_idx == 0:
             _, cosine = self._bridge_terms(batch["index"], self.latents(batch["index"]))  # the whole video's tokens
             self.log("val/bridge_cosine", cosine, batch_size=1)
+            self.log("val/bridge_null_cosine", self.bridge_null_cosine(), batch_size=1)
         if batch_idx == 0:
             self._log_preview("val/preview", prediction, batch["frame"])
 

@@ -156,6 +156,19 @@ class LLMBridge(TaskHead):
         tokens = self.scale * self.out(queries)
         return tokens if batched else tokens[0]
 
+    @torch.no_grad()
+    def null_cosine(self, latents: Tensor, seed: int = 0) -> Tensor:
+        """How little the tokens depend on the latents: the mean cosine, token by token, between the tokens read from
+        ``latents`` (T, d) and from *null* latents (noise with each channel's mean and spread over the video, a fixed
+        seed). Near 1 the bridge holds the tokens in its queries and biases rather than reading the latents, which
+        a bridge fitted on one video's one set of tokens may do (README "Chat"); it needs no target tokens, so it
+        measures a stored run or file too."""
+        generator = torch.Generator(device="cpu").manual_seed(seed)
+        noise = torch.randn(latents.shape, generator=generator).to(latents.device, latents.dtype)
+        spread = latents.std(dim=0, keepdim=True) if latents.shape[0] > 1 else latents.abs()
+        null = latents.mean(dim=0, keepdim=True) + spread * noise
+        return F.cosine_similarity(self(latents), self(null), dim=-1).mean()
+
     @property
     def is_prepared(self) -> bool:
         """True once :meth:`prepare` has read the targets."""
