@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import math
 import os
@@ -14,9 +15,9 @@ from helpers import REPO_ROOT
 from PIL import Image
 from test_cli import error_line, run
 
-from inrzoo.backbones import NeRVBackbone, SirenBackbone
+from inrzoo.backbones import BACKBONES, NeRVBackbone, SirenBackbone
 from inrzoo.backbones.layers import ModulatedLayer, ModulatedLinear
-from inrzoo.bench import codec_psnr_at, plan_matrix
+from inrzoo.bench import codec_psnr_at, plan_matrix, size_to_budget
 from inrzoo.compat import IncompatiblePluginsError
 from inrzoo.hypernets import HYPERNETS, FiLMHyperHead
 from inrzoo.models import VideoINR
@@ -177,6 +178,30 @@ def test_the_builtin_declarations_are_consistent() -> None:
     runnable, skipped = plan_matrix("*", "*")
     assert not [s for s in skipped if "ModulatedLayer" in s.reason or "modulates" in s.reason]
     assert issubclass(ModulatedLinear, ModulatedLayer)
+
+
+@pytest.mark.parametrize(
+    "backbone", [b for b in BACKBONES.names() if getattr(BACKBONES.get(b), "recommended_modulated_layers", None)]
+)
+def test_the_bench_modulates_only_the_layers_a_backbone_recommends(
+    backbone: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Heads sized by ``inrzoo bench`` sit only on the recommended layers, and the budget a head on every layer
+    would have taken goes to the decoder: a larger backbone at the same total."""
+    frames, size = 24, (90, 160)
+    recommended = size_to_budget(backbone, 30_000, frames, size, hypernet="film")
+    model = recommended.build(frames, size)
+    assert model.hypernet.layer_names == [
+        name
+        for name in model.backbone.modulated_layers()
+        if any(fnmatch.fnmatchcase(name, p) for p in BACKBONES.get(backbone).recommended_modulated_layers)
+    ]
+    assert 0 < len(model.hypernet.layer_names) < len(model.backbone.modulated_layers())
+    monkeypatch.setattr(BACKBONES.get(backbone), "recommended_modulated_layers", None)
+    everywhere = size_to_budget(backbone, 30_000, frames, size, hypernet="film").build(frames, size)
+    assert everywhere.hypernet.layer_names == list(everywhere.backbone.modulated_layers())
+    decoder = sum(p.numel() for p in model.backbone.parameters())
+    assert decoder > sum(p.numel() for p in everywhere.backbone.parameters())
 
 
 # -- a broken plugin, installed as a distribution ---------------------------------------------

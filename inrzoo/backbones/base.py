@@ -41,6 +41,10 @@ class INRBackbone(Pluggable, nn.Module, ABC):
     recommended_latent_dim: ClassVar[int] = 32
     #: ``FrameEncoder`` kwargs ``inrzoo bench`` fits this backbone with (None: latents from the dictionary).
     recommended_frame_encoder: ClassVar[dict[str, Any] | None] = None
+    #: Layer patterns the hypernetwork heads of ``inrzoo bench`` modulate (None: every modulated layer). A head
+    #: on a wide early layer can cost more than the layer itself; where the sized fits showed that budget is
+    #: better spent on the decoder, the backbone names the layers worth modulating.
+    recommended_modulated_layers: ClassVar[tuple[str, ...] | None] = None
 
     @classmethod
     def scaled_kwargs(cls, scale: float) -> dict[str, Any] | None:
