@@ -58,8 +58,8 @@ class HNeRVBackbone(SpatialLatentBackbone):
         }
 
     option_ranges = {"kernel_sizes": KERNEL.per_item().optional()}
-    #: The cpu tier's scan (100k parameters, Bunny 180x320, 1,500 steps; benchmarks/README.md, "The cpu tier,
-    #: heads on the last layer"): FiLM on the first block alone cost 38% of the budget (it modulates the 25x
+    #: The cpu tier's scan (100k parameters, Bunny 180x320, 1,500 steps; benchmarks/README.md, "The cpu tier:
+    #: heads on the RGB conv"): FiLM on the first block alone cost 38% of the budget (it modulates the 25x
     #: wider conv before the PixelShuffle); on the RGB conv only, the freed parameters widen the decoder, for
     #: +1.7 dB at equal steps together with the higher rate. 5e-3 keeps a 2x margin to 1.2e-2, which collapsed.
     recommended_modulated_layers = ("head",)
