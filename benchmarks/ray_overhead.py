@@ -15,7 +15,6 @@ Each is timed over its whole wall clock; the overhead is Ray's time over the mea
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import os
 import sys
@@ -23,7 +22,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from packing import REPO, timed_fit_many, write_manifest
+from packing import REPO, add_clip_options, fitted_psnrs, short_fit_args, timed_fit_many, write_manifest
 
 from inrzoo.bench.environment import provenance
 from inrzoo.io.files import claim_output
@@ -43,10 +42,7 @@ def warm_ray(manifest: Path, out: Path, fit_args: list[str]) -> tuple[float, lis
         seconds = time.perf_counter() - start
     finally:
         ray.shutdown()
-    rows = list(csv.DictReader((out / "results.csv").open()))
-    if any(r["status"] != "done" for r in rows):
-        raise RuntimeError(f"{out}: not every video was fitted")
-    return seconds, [float(r["psnr"]) for r in rows]
+    return seconds, fitted_psnrs(out)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -54,16 +50,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results" / "ray_overhead_cpu.json")
     parser.add_argument("--overwrite", action="store_true")
     parser.add_argument("--videos", type=int, default=8)
-    parser.add_argument("--frames", type=int, default=24)
-    parser.add_argument("--size", default="72x128", help="HxW of the clips")
-    parser.add_argument("--epochs", type=int, default=4)
+    add_clip_options(parser)
     args = parser.parse_args(argv)
     out = claim_output(args.out, args.overwrite)
     height, width = map(int, args.size.split("x"))
-    fit_args = [
-        "--data.init_args.resize=null", "--trainer.max_time=null", f"--trainer.max_epochs={args.epochs}",
-        "--trainer.check_val_every_n_epoch=1000", "--report.write_video=false",
-    ]  # fmt: skip
+    fit_args = short_fit_args(args.epochs)
     os.environ["OMP_NUM_THREADS"] = "1"  # each fit one thread, two at a time, on every backend
     work = Path(tempfile.mkdtemp(prefix="inrzoo-ray-overhead-"))
     manifest = write_manifest(work, args.videos, args.frames, height, width)
