@@ -187,9 +187,10 @@ def run_worker(spec_file: Path) -> int:
     return status
 
 
-def fit_corpus(files: dict[str, Path], work: Path, args: argparse.Namespace) -> tuple[float, Path]:
-    """Fit every segment, ``args.pack`` per pack, packs shared out over ``args.workers`` processes (into a new
-    folder: every video fitted from scratch); the seconds and the folder."""
+def fit_corpus(files: dict[str, Path], work: Path, args: argparse.Namespace) -> tuple[float | None, Path]:
+    """Fit part ``args.part`` of the segments, ``args.pack`` per pack, packs shared out over ``args.workers``
+    processes, every video from scratch; the seconds of every part once all are fitted (else None), and the
+    folder. Parts let a corpus too long for one hold of the shared machine's CPU lock be fitted in several."""
     weights = work / "tiny_clip.pt"
     extra = [
         "--data.init_args.resize=null", "--trainer.max_time=null", f"--trainer.max_epochs={args.epochs}",
@@ -203,25 +204,32 @@ def fit_corpus(files: dict[str, Path], work: Path, args: argparse.Namespace) -> 
     ]  # fmt: skip
     members = [{"name": name, "video": str(path)} for name, path in files.items()]
     packs = [members[k : k + args.pack] for k in range(0, len(members), args.pack)]
+    part, parts = map(int, args.part.split("/"))
+    packs = packs[part::parts]
     fits = work / f"fits_e{args.epochs}_w{args.weight}_p{args.pack}{'_plain' if args.plain_cosine else ''}"
-    if fits.exists():
-        raise SystemExit(f"{fits} exists: remove it to fit again")
+    if any((fits / m["name"]).exists() for pack in packs for m in pack):
+        raise SystemExit(f"part {args.part} of {fits} was fitted before: remove the folder to fit again")
     pack_spec = {"config": str(REPO / "configs" / "quickstart.yaml"), "out": str(fits), "extra": extra}
     env = dict(os.environ) | {"OMP_NUM_THREADS": "1"}
     processes = []
     start = time.perf_counter()
     for w in range(args.workers):
         spec = {"work": str(work), "seed": args.seed, "pack": pack_spec, "packs": packs[w :: args.workers]}
-        spec_file = work / f"worker{w}.json"
+        spec_file = work / f"worker{w}_part{part}.json"
         spec_file.write_text(json.dumps(spec))
-        log = (work / f"worker{w}.log").open("w")
+        log = (work / f"worker{w}_part{part}.log").open("w")
         processes.append(subprocess.Popen([sys.executable, __file__, "--worker", str(spec_file)], env=env,
                                           stdout=log, stderr=subprocess.STDOUT))  # fmt: skip
     codes = [p.wait() for p in processes]
     seconds = time.perf_counter() - start
     if any(code not in (0, 1) for code in codes):
         raise RuntimeError(f"a pack worker failed ({codes}); see {work}/worker*.log")
-    return seconds, fits
+    videos = sum(len(pack) for pack in packs)
+    (fits / f"part_{part}_of_{parts}.json").write_text(json.dumps({"seconds": seconds, "videos": videos}))
+    done = [fits / f"part_{k}_of_{parts}.json" for k in range(parts)]
+    if not all(f.is_file() for f in done):
+        return None, fits
+    return sum(json.loads(f.read_text())["seconds"] for f in done), fits
 
 
 # -- the benchmark -------------------------------------------------------------------------------------------
@@ -250,6 +258,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--epochs", type=int, default=8)
     parser.add_argument("--pack", type=int, default=8)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--part", default="0/1", help="I/N: fit only every N-th pack from the I-th (one lock hold)")
     parser.add_argument("--weight", type=float, default=0.1, help="alignment loss weight")
     parser.add_argument("--strength", type=float, default=0.1, help="how far queries are degraded (0..1)")
     parser.add_argument("--query-kbps", type=int, default=48)
@@ -315,6 +324,9 @@ def main(argv: list[str] | None = None) -> int:
     run_start = time.perf_counter()
 
     fit_seconds, fits = fit_corpus(files, work, args)
+    if fit_seconds is None:
+        print(f"part {args.part} fitted; run the other parts with the same --work to finish", flush=True)
+        return 0
     outcomes = {name: json.loads((fits / name / "done.json").read_text())
                 for name in files if (fits / name / "done.json").is_file()}  # fmt: skip
     print(f"fitted {len(outcomes)}/{len(files)} in {fit_seconds:.0f} s", flush=True)
@@ -358,7 +370,8 @@ def main(argv: list[str] | None = None) -> int:
                     "strength": args.strength, "kbps": args.query_kbps},
         "teacher_retrieval": teacher_metrics, "aligned_retrieval": aligned_metrics,
         "ratio_aligned_over_teacher": ratio, "goal_r1_ratio": 0.95, "goal_met": ratio["R@1"] >= 0.95,
-        "fit_seconds": fit_seconds, "fit_videos_per_hour": 3600 * len(names) / fit_seconds,
+        "fit_seconds": fit_seconds, "fit_parts": int(args.part.split("/")[1]),
+        "fit_videos_per_hour": 3600 * len(names) / fit_seconds,
         "mean_psnr": sum(psnrs) / len(psnrs), "min_psnr": min(psnrs),
         "index_build_seconds": {"teacher_encode_corpus": teacher_index_seconds,
                                 "latents_build_index": latent_index_seconds},
