@@ -168,3 +168,32 @@ def test_a_model_part_a_pack_does_not_know_is_refused(corpus: Path, tmp_path: Pa
     member.model.new_head = torch.nn.Linear(2, 2)
     with pytest.raises(InrzooError, match="does not know the model's new_head"):
         check_packable(member.model)
+
+
+def test_a_member_ends_the_same_alone_or_packed_at_batch_1(corpus: Path, tmp_path: Path) -> None:
+    """One frame per step (the quickstart's batch) with channels_last weights: vmap's grouped convolution once
+    mixed the members there, so a video's result depended on its pack-mates."""
+    from inrzoo.cli.fit_pack import build_member, claim_run_folders
+
+    fit = [*FIT, "--data.init_args.batch_size=1", "--trainer.max_epochs=1"]
+
+    def pack(names: tuple[str, ...], out: Path) -> dict[str, float]:
+        built = [build_member(CONFIG, out, name, str(corpus / f"{name}.mp4"), fit) for name in names]
+        members = [member for member, _ in built]
+        assert members[0].model.hparams["channels_last"]
+        claim_run_folders(members)
+        return {o.name: o.psnr for o in fit_pack(members, plan_from_trainer(built[0][1]), log=lambda line: None)}
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        alone, together = pack(("shapes",), tmp_path / "alone"), pack(NAMES, tmp_path / "together")
+    finally:
+        torch.set_num_threads(threads)
+    assert abs(alone["shapes"] - together["shapes"]) < 1e-3, (alone, together)
+    mine, theirs = (
+        _state(tmp_path / "together" / "shapes" / "version_0"),
+        _state(tmp_path / "alone" / "shapes" / "version_0"),
+    )
+    for name in mine:
+        assert torch.allclose(mine[name], theirs[name], rtol=1e-4, atol=1e-5), name
