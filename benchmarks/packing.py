@@ -73,11 +73,30 @@ def timed_fit_many(manifest: Path, out: Path, options: list[str], fit_args: list
                "--out", str(out), *options, "--", *fit_args]  # fmt: skip
     start = time.perf_counter()
     subprocess.run(command, env=env, check=True, stdout=subprocess.DEVNULL)
-    seconds = time.perf_counter() - start
+    return time.perf_counter() - start, fitted_psnrs(out)
+
+
+def fitted_psnrs(out: Path) -> list[float]:
+    """Each video's PSNR from a ``fit-many`` folder's table, which must show every video fitted."""
     rows = list(csv.DictReader((out / "results.csv").open()))
     if any(r["status"] != "done" for r in rows):
         raise RuntimeError(f"{out}: not every video was fitted")
-    return seconds, [float(r["psnr"]) for r in rows]
+    return [float(r["psnr"]) for r in rows]
+
+
+def add_clip_options(parser: argparse.ArgumentParser) -> None:
+    """The synthetic clips' length and size, and the epochs of every fit."""
+    parser.add_argument("--frames", type=int, default=24)
+    parser.add_argument("--size", default="72x128", help="HxW of the clips")
+    parser.add_argument("--epochs", type=int, default=4)
+
+
+def short_fit_args(epochs: int) -> list[str]:
+    """``inrzoo fit`` arguments of a fit bounded by epochs only, at the clips' own size, with no video out."""
+    return [
+        "--data.init_args.resize=null", "--trainer.max_time=null", f"--trainer.max_epochs={epochs}",
+        "--trainer.check_val_every_n_epoch=1000", "--report.write_video=false",
+    ]  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -85,16 +104,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results" / "packing_cpu.json")
     parser.add_argument("--overwrite", action="store_true")
     parser.add_argument("--packs", default="1,4", help="the K values (16 takes ~10 more minutes on 2 cores)")
-    parser.add_argument("--frames", type=int, default=24)
-    parser.add_argument("--size", default="72x128", help="HxW of the clips")
-    parser.add_argument("--epochs", type=int, default=4)
+    add_clip_options(parser)
     args = parser.parse_args(argv)
     out = claim_output(args.out, args.overwrite)
     height, width = map(int, args.size.split("x"))
-    fit_args = [
-        "--data.init_args.resize=null", "--trainer.max_time=null", f"--trainer.max_epochs={args.epochs}",
-        "--trainer.check_val_every_n_epoch=1000", "--report.write_video=false",
-    ]  # fmt: skip
+    fit_args = short_fit_args(args.epochs)
     cores = os.cpu_count() or 1
     work = Path(tempfile.mkdtemp(prefix="inrzoo-packing-"))
     records = []

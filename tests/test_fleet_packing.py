@@ -130,14 +130,31 @@ def test_pack_errors(corpus: Path, tmp_path: Path, capsys) -> None:  # noqa: ANN
     rows = list(csv.DictReader((out / "results.csv").open()))
     assert [r["status"] for r in rows] == ["failed", "failed"] and "one geometry" in rows[0]["error"]
 
+    assert run([*base, "--pack", "2", "--", *FIT, "--model.init_args.lr_schedule=time"]) == 2
+    assert "--pack does not support lr_schedule=time" in error_line(capsys)
+
+
+def test_a_packed_aligned_fit_equals_separate_aligned_fits(corpus: Path, tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001
+    """Alignment in a pack: each member's head learns from its own teacher features, as in its own fit."""
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
     features = tmp_path / "features.npy"
     np.save(features, np.random.default_rng(0).normal(size=(12, 8)).astype(np.float32))
     aligned = [
         "--model.init_args.alignment.teacher=FeatureFileTeacher",
         f"--model.init_args.alignment.teacher.init_args.path={features}",
-    ]
-    assert run([*base, "--pack", "2", "--", *FIT, *aligned]) == 2
-    assert "--pack does not support alignment" in error_line(capsys)
+        "--model.init_args.alignment.weight=0.5", f"--model.init_args.alignment.cache_dir={tmp_path / 'cache'}",
+        "--trainer.max_epochs=2",
+    ]  # fmt: skip
+    base = ["fit-many", "--manifest", str(corpus / "videos.txt"), "--config", CONFIG]
+    assert run([*base, "--out", str(tmp_path / "separate"), "--", *FIT, *aligned]) == 0
+    assert run([*base, "--out", str(tmp_path / "packed"), "--pack", "2", "--", *FIT, *aligned]) == 0
+    for name in NAMES:
+        packed, separate = tmp_path / "packed" / name / "version_0", tmp_path / "separate" / name / "version_0"
+        assert any(k.startswith("alignment_objective.head.") for k in _state(packed))
+        assert_same_fit(packed, separate)
+        with torch.no_grad():
+            embeddings = load_video_inr(packed).aligned_embeddings()
+        assert torch.allclose(embeddings, load_video_inr(separate).aligned_embeddings(), atol=1e-5)
 
 
 def test_a_model_part_a_pack_does_not_know_is_refused(corpus: Path, tmp_path: Path) -> None:
@@ -151,3 +168,32 @@ def test_a_model_part_a_pack_does_not_know_is_refused(corpus: Path, tmp_path: Pa
     member.model.new_head = torch.nn.Linear(2, 2)
     with pytest.raises(InrzooError, match="does not know the model's new_head"):
         check_packable(member.model)
+
+
+def test_a_member_ends_the_same_alone_or_packed_at_batch_1(corpus: Path, tmp_path: Path) -> None:
+    """One frame per step (the quickstart's batch) with channels_last weights: vmap's grouped convolution once
+    mixed the members there, so a video's result depended on its pack-mates."""
+    from inrzoo.cli.fit_pack import build_member, claim_run_folders
+
+    fit = [*FIT, "--data.init_args.batch_size=1", "--trainer.max_epochs=1"]
+
+    def pack(names: tuple[str, ...], out: Path) -> dict[str, float]:
+        built = [build_member(CONFIG, out, name, str(corpus / f"{name}.mp4"), fit) for name in names]
+        members = [member for member, _ in built]
+        assert members[0].model.hparams["channels_last"]
+        claim_run_folders(members)
+        return {o.name: o.psnr for o in fit_pack(members, plan_from_trainer(built[0][1]), log=lambda line: None)}
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        alone, together = pack(("shapes",), tmp_path / "alone"), pack(NAMES, tmp_path / "together")
+    finally:
+        torch.set_num_threads(threads)
+    assert abs(alone["shapes"] - together["shapes"]) < 1e-3, (alone, together)
+    mine, theirs = (
+        _state(tmp_path / "together" / "shapes" / "version_0"),
+        _state(tmp_path / "alone" / "shapes" / "version_0"),
+    )
+    for name in mine:
+        assert torch.allclose(mine[name], theirs[name], rtol=1e-4, atol=1e-5), name

@@ -88,6 +88,11 @@ class AlignmentObjective(nn.Module):
             loss = cosine_alignment_loss(projected, targets)
         return loss, mean_cosine(projected.detach(), targets)
 
+    def forward(self, indices: Tensor, latents: Tensor) -> tuple[Tensor, Tensor]:
+        """:meth:`terms`, as a module call: ``fit-many --pack`` runs it through ``torch.func.functional_call``
+        on each member's own head and teacher features."""
+        return self.terms(indices, latents)
+
     def embed(self, latents: Tensor) -> Tensor:
         """latents (B, latent_size) -> L2-normalised embeddings in the teacher's space (B, feature_dim)."""
         projected = self.head(latents)
