@@ -62,7 +62,8 @@ def sized_config(
     encoder = backbone_cls.recommended_frame_encoder
     head_args: dict[str, Any] = dict(sized.hypernet_kwargs)
     if "layers" in inspect.signature(head_cls).parameters:
-        head_args["layers"] = None  # every layer, as the sizing counted them
+        # the layers the sizing counted: the backbone's recommended ones, else every layer (not the quickstart's)
+        head_args.setdefault("layers", None)
     return {
         "model": {
             "class_path": "inrzoo.models.VideoINR",

@@ -1,0 +1,49 @@
+"""``benchmarks/rate_distortion.py`` fits the model the bench sized, not a neighbour of it."""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import sys
+from collections.abc import Iterator
+from types import ModuleType
+from typing import Any
+
+import pytest
+from helpers import REPO_ROOT
+
+from inrzoo.bench import size_to_budget
+from inrzoo.models import VideoINR
+
+
+@pytest.fixture(scope="module")
+def rate_distortion() -> Iterator[ModuleType]:
+    spec = importlib.util.spec_from_file_location("rate_distortion", REPO_ROOT / "benchmarks" / "rate_distortion.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    yield module
+    sys.modules.pop(spec.name, None)
+
+
+def _instantiate(value: Any) -> Any:
+    """A ``class_path`` + ``init_args`` dict as the CLI would build it (the plugins here take plain values)."""
+    if not (isinstance(value, dict) and "class_path" in value):
+        return value
+    module, _, name = value["class_path"].rpartition(".")
+    cls = getattr(importlib.import_module(module), name)
+    return cls(**{key: _instantiate(arg) for key, arg in (value.get("init_args") or {}).items()})
+
+
+@pytest.mark.parametrize("backbone", ["hnerv", "nerv-conv"])
+def test_the_fitted_config_has_the_sized_parameter_count(rate_distortion: ModuleType, backbone: str) -> None:
+    """The override goes over the quickstart config, whose head sits on two named layers: the sized member's
+    own layers (here the RGB conv only) must win, or the file holds a larger model than the budget says."""
+    frames, size = 24, (90, 160)
+    sized = size_to_budget(backbone, 30_000, frames, size, hypernet="film")
+    config = rate_distortion.sized_config(backbone, "film", 30_000, frames, resize=size)
+    init_args = {key: _instantiate(value) for key, value in config["model"]["init_args"].items()}
+    model = VideoINR(**init_args, num_frames=frames, frame_size=size)
+    assert model.parameter_count() == sized.params
+    assert model.hypernet.layer_names == sized.build(frames, size).hypernet.layer_names
