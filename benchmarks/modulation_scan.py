@@ -1,7 +1,8 @@
 """Where a 100k-parameter budget goes: which layers the heads modulate, the rate, the latent, the encoder.
 
 The cpu tier's model (``inrzoo bench``'s sizing: each cell is sized again to 100k parameters, so what a
-head does not take goes to the decoder), fitted for a fixed number of steps on Bunny 180x320 from seed 0:
+head does not take goes to the decoder), fitted for a fixed number of steps on Bunny 180x320 (``--video``,
+``--resize``: another clip) from seed 0:
 deterministic for a thread count on one machine kind, so cells compare whatever the machine's load. The
 wall clock is recorded, never ranked (``benchmarks/README.md``, "The cpu tier: heads on the RGB conv").
 
@@ -118,7 +119,8 @@ def run_cell(name: str, cell: dict[str, Any], steps: int, budget: int, dm: Video
     seconds = time.perf_counter() - start
     result, _ = evaluate_reconstruction(model, dm.frames)
     return {
-        "cell": name, **{k: v for k, v in cell.items() if k != "family"}, "family": family,
+        "cell": name, "video": str(dm.path), "resize": list(dm.frame_size),
+        **{k: v for k, v in cell.items() if k != "family"}, "family": family,
         "steps": cell_steps, "params": result.params, "psnr": result.psnr, "psnr_worst": result.psnr_worst,
         "psnr_p5": result.psnr_p5, "backbone_kwargs": {k: v for k, v in sized.backbone_kwargs.items()},
         "modulated": model.hypernet.layer_names, "train_seconds": seconds, "threads": torch.get_num_threads(),
@@ -131,13 +133,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cells", default=",".join(CELLS), help="comma-separated cell names (default: all)")
     parser.add_argument("--steps", type=int, default=1500, help="steps per cell (the cpu tier's 35 s is ~1,500)")
     parser.add_argument("--budget", type=int, default=100_000)
+    parser.add_argument("--video", default="sample:bunny", help="any video inrzoo reads (sample:bikes, a file)")
+    parser.add_argument("--resize", default="180x320", help="HxW the clip is fitted at")
     args = parser.parse_args(argv)
     names = [n for n in args.cells.split(",") if n]
     unknown = [n for n in names if n not in CELLS]
     if unknown:
         parser.error(f"unknown cell {unknown[0]!r}; choose from {', '.join(CELLS)}")
     quiet_lightning()
-    dm = VideoDataModule(path="sample:bunny", resize=(180, 320))
+    height, width = map(int, args.resize.split("x"))
+    dm = VideoDataModule(path=args.video, resize=(height, width))
     args.out.parent.mkdir(parents=True, exist_ok=True)
     for name in names:
         record = run_cell(name, CELLS[name], args.steps, args.budget, dm)
