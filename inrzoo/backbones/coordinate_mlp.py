@@ -40,6 +40,8 @@ class CoordinateMLP(INRBackbone):
 
     is_coordinate_based = True
     modulated_layer_types = (ModulatedLinear,)
+    #: A training step scores ``sampled_pixels`` random pixels of its frame (:meth:`render_sampled`), not all of them.
+    recommended_training = {"batch_size": 1, "learning_rate": 1e-3, "sampled_pixels": 4096}
 
     @classmethod
     def scaled_kwargs(cls, scale: float) -> dict[str, Any] | None:
@@ -102,6 +104,36 @@ class CoordinateMLP(INRBackbone):
         patches = out.transpose(1, 2).reshape(latent.shape[0], 3 * p * p, rows, cols)
         return F.pixel_shuffle(patches, p) if p > 1 else patches
 
+    def render_sampled(
+        self, latent: Tensor, params: Mapping[ModulatedLayer, LayerParams], count: int
+    ) -> tuple[Tensor, Tensor]:
+        """About ``count`` random pixels of each frame, drawn afresh (without repeats) from the global torch RNG.
+
+        A training step that scores these instead of whole frames costs about count / (H x W) as much, so the
+        latents and weights get many more updates in the same time (``VideoINR(sampled_pixels=...)``).
+        With patches, whole patches are drawn: ceil(count / p^2) of them. Returns (colours (B, 3, N) in [0, 1],
+        pixel indices (B, N) into the row-major ``render_size()`` grid); ``count`` >= the frame's pixels gives
+        every pixel, in order.
+        """
+        batch = latent.shape[0]
+        p = self.patch_size
+        height, width = self.render_size()
+        rows, cols = height // p, width // p
+        queries = min(-(-count // (p * p)), rows * cols)
+        if queries == rows * cols:
+            cells = torch.arange(rows * cols, device=latent.device).expand(batch, -1)
+        else:
+            cells = torch.stack([torch.randperm(rows * cols, device=latent.device)[:queries] for _ in range(batch)])
+        row, col = cells // cols, cells % cols
+        centres = torch.stack([(col + 0.5) / cols * 2 - 1, (row + 0.5) / rows * 2 - 1], dim=-1).float()
+        colours = self.query(latent, params, centres).reshape(batch, queries, 3, p, p)
+        # A patch's p x p pixels in the order pixel_shuffle lays them out (channel c, sub-row i, sub-column j).
+        offsets = torch.arange(p, device=latent.device)
+        pixel_rows = (row * p)[..., None, None] + offsets[:, None]
+        pixel_cols = (col * p)[..., None, None] + offsets[None, :]
+        pixels = (pixel_rows * width + pixel_cols).reshape(batch, -1)
+        return colours.permute(0, 2, 1, 3, 4).reshape(batch, 3, -1), pixels
+
     def forward(self, latent: Tensor, params: Mapping[ModulatedLayer, LayerParams]) -> Tensor:
         return self.render_at(latent, params, self.render_size())
 
@@ -118,7 +150,7 @@ class SirenBackbone(CoordinateMLP):
     """
 
     #: The best rate of a short scan at 40-60 s fits on Bunny 180x320 (benchmarks/README.md).
-    recommended_training = {"batch_size": 1, "learning_rate": 1e-3}
+    recommended_training = {"batch_size": 1, "learning_rate": 1e-3, "sampled_pixels": 4096}
 
     option_ranges = {"omega_0": numbers(0, 10_000, low_open=True)}
 
@@ -151,7 +183,7 @@ class FourierMLPBackbone(CoordinateMLP):
     """
 
     #: The best rate of a short scan at 40-60 s fits on Bunny 180x320 (benchmarks/README.md).
-    recommended_training = {"batch_size": 1, "learning_rate": 5e-3}
+    recommended_training = {"batch_size": 1, "learning_rate": 5e-3, "sampled_pixels": 4096}
 
     #: Past ~24 octaves float32 coordinates cannot resolve the highest frequency anyway.
     option_ranges = {"num_frequencies": integers(0, 32)}

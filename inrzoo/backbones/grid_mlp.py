@@ -37,7 +37,7 @@ class GridMLPBackbone(CoordinateMLP):
     """
 
     #: Instant-NGP's usual rate for feature grids (not scanned here).
-    recommended_training = {"batch_size": 1, "learning_rate": 1e-2}
+    recommended_training = {"batch_size": 1, "learning_rate": 1e-2, "sampled_pixels": 8192}
 
     @classmethod
     def scaled_kwargs(cls, scale: float) -> dict[str, Any] | None:

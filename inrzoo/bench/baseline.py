@@ -29,6 +29,7 @@ COMPARED_SETTINGS = (
     "budgets",
     "learning_rate",
     "batch_size",
+    "sampled_pixels",
 )
 
 
@@ -105,7 +106,7 @@ def planned_settings(settings: ResolvedSettings) -> dict[str, Any]:
     """The comparable part of a run known before it starts (from the bench's resolved settings)."""
     return {"video": settings.video, "budgets": list(settings.budgets), "fit_steps": settings.fit_steps,
             "fit_seconds": settings.fit_seconds, "learning_rate": settings.learning_rate,
-            "batch_size": settings.batch_size}  # fmt: skip
+            "batch_size": settings.batch_size, "sampled_pixels": settings.sampled_pixels}  # fmt: skip
 
 
 def gate(report: dict[str, Any], baseline: dict[str, Any], path: str | Path, tolerance: float) -> bool:

@@ -17,12 +17,12 @@ import lightning.pytorch as pl
 from inrzoo.baselines import CodecResult, encode_with_ffmpeg, ffmpeg_version, require_ffmpeg
 from inrzoo.bench.environment import provenance
 from inrzoo.bench.matrix import Combination, plan_matrix, split_patterns
-from inrzoo.bench.sizing import SizedModel, SizingError, size_to_budget, training_recipe
+from inrzoo.bench.sizing import SizedModel, SizingError, can_sample_pixels, size_to_budget, training_recipe
 from inrzoo.bench.tiers import TIERS, Tier
 from inrzoo.data import VideoDataModule
 from inrzoo.errors import InrzooError
 from inrzoo.evaluation import evaluate_reconstruction
-from inrzoo.options import COUNT, LEARNING_RATE, PIXELS, check_options, integers, numbers
+from inrzoo.options import COUNT, LEARNING_RATE, NON_NEGATIVE_COUNT, PIXELS, check_options, integers, numbers
 
 #: Short codec names a user types -> ffmpeg encoders.
 CODECS = {"x264": "libx264", "x265": "libx265", "av1": "libsvtav1"}
@@ -51,6 +51,9 @@ class BenchOptions:
         learning_rate: peak learning rate of every fit (None: each backbone's ``recommended_training``);
             the training-recipe scan in benchmarks/recipe_scan.py sets it.
         batch_size: frames per step of every fit (None: each backbone's ``recommended_training``).
+        sampled_pixels: pixels of each frame a training step scores, for the backbones that can render a sample
+            of them (the coordinate MLPs; ignored for the others, which render whole frames); 0: whole frames.
+            None: each backbone's ``recommended_training``.
         baseline: a bench.json of an earlier run with the same settings: print each combination's PSNR
             change and exit 1 when one falls more than ``tolerance`` dB below it (or is missing).
         tolerance: dB a combination may fall below ``baseline`` (runs with fit_steps are deterministic
@@ -73,6 +76,7 @@ class BenchOptions:
     accelerator: str = "cpu"
     learning_rate: float | None = None
     batch_size: int | None = None
+    sampled_pixels: int | None = None
     baseline: Path | None = None
     tolerance: float = 0.1
 
@@ -84,6 +88,7 @@ class BenchOptions:
         "seed": integers(0, 2**32 - 1),
         "learning_rate": LEARNING_RATE.optional(),
         "batch_size": integers(1, 65_536).optional(),
+        "sampled_pixels": NON_NEGATIVE_COUNT.optional(),
         "tolerance": numbers(0, 100),
     }
 
@@ -98,6 +103,7 @@ class ResolvedSettings(Tier):
     codecs: tuple[str, ...] = ()
     learning_rate: float | None = None
     batch_size: int | None = None
+    sampled_pixels: int | None = None
 
 
 def parse_budgets(text: str | int) -> tuple[int, ...]:
@@ -160,6 +166,7 @@ def resolve(options: BenchOptions) -> ResolvedSettings:
         codecs=codecs,
         learning_rate=options.learning_rate,
         batch_size=options.batch_size,
+        sampled_pixels=options.sampled_pixels,
     )
 
 
@@ -178,7 +185,10 @@ def fit_combination(
     """Train one sized combination within the budget, then score it on every frame."""
     training = training_recipe(sized.backbone)
     overrides = {"batch_size": settings.batch_size, "learning_rate": settings.learning_rate}
+    if can_sample_pixels(sized.backbone):  # the others render whole frames: the option does not apply to them
+        overrides["sampled_pixels"] = settings.sampled_pixels
     training.update({k: v for k, v in overrides.items() if v is not None})
+    sampled_pixels = int(training.get("sampled_pixels") or 0) or None
     dm.batch_size = int(training["batch_size"])
     pl.seed_everything(seed, verbose=False)
     timed = settings.fit_seconds is not None and settings.fit_steps is None
@@ -189,6 +199,7 @@ def fit_combination(
         dm.frame_size,
         learning_rate=learning_rate,
         lr_schedule="time" if timed else "steps",
+        sampled_pixels=sampled_pixels,
     )
     trainer = pl.Trainer(
         accelerator=accelerator,
@@ -227,6 +238,7 @@ def fit_combination(
         "decode_fps": result.decode_fps,
         "batch_size": dm.batch_size,
         "learning_rate": learning_rate,
+        "sampled_pixels": sampled_pixels,
         "latent_dim": sized.latent_dim,
         "backbone_kwargs": {k: list(v) if isinstance(v, tuple) else v for k, v in sized.backbone_kwargs.items()},
         "hypernet_kwargs": sized.hypernet_kwargs,
@@ -275,6 +287,7 @@ def run_bench(options: BenchOptions, on_update: Callable[[dict[str, Any]], None]
         "fit_steps": settings.fit_steps,
         "learning_rate": settings.learning_rate,
         "batch_size": settings.batch_size,
+        "sampled_pixels": settings.sampled_pixels,
         "backbones": options.backbones,
         "hypernets": options.hypernets,
         "seed": options.seed,

@@ -61,9 +61,15 @@ def is_conv_decoder(backbone: str) -> bool:
     return any(issubclass(t, ModulatedConv2d) for t in types)
 
 
+def can_sample_pixels(backbone: str) -> bool:
+    """Whether ``backbone`` can render a random sample of a frame's pixels (``VideoINR(sampled_pixels=...)``)."""
+    return callable(getattr(BACKBONES.get(backbone), "render_sampled", None))
+
+
 def training_recipe(backbone: str) -> dict[str, Any]:
-    """Batch size and learning rate a fit of ``backbone`` uses unless told otherwise: its
-    ``recommended_training`` over the defaults (batch 1, lr 1e-3) for backbones that declare none."""
+    """Batch size, learning rate (and, for coordinate MLPs, ``sampled_pixels``) a fit of ``backbone`` uses unless
+    told otherwise: its ``recommended_training`` over the defaults (batch 1, lr 1e-3) for backbones that declare
+    none."""
     return {"batch_size": 1, "learning_rate": 1e-3, **BACKBONES.get(backbone).recommended_training}
 
 

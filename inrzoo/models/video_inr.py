@@ -24,6 +24,7 @@ from inrzoo.models.frame_encoder import FrameEncoder
 from inrzoo.models.latent_dictionary import LatentDictionary
 from inrzoo.models.losses import ReconstructionLoss
 from inrzoo.models.metrics import frame_metrics
+from inrzoo.models.pixel_sampling import check_pixel_sampling, pixels_of
 from inrzoo.models.rate import RateTerm
 from inrzoo.options import COUNT, FRACTION, LEARNING_RATE, PIXELS, WIDTH, check_options, integers, numbers
 from inrzoo.stored_config import trust_stored_class
@@ -101,6 +102,12 @@ class VideoINR(pl.LightningModule):
         llm_bridge: map the video's latents to a language model's video tokens (``inrzoo chat``), trained against
             tokens exported from a video-language model, jointly with the reconstruction. Stored with the
             video, not counted in :meth:`parameter_count`. None: no bridge.
+        sampled_pixels: pixels of each frame a training step renders and scores, drawn afresh at random every
+            step (a backbone's ``render_sampled``: the coordinate MLPs). A per-pixel MLP's step then costs about
+            sampled_pixels / (H x W) of a whole frame's, so in the same time its latents and weights get that many
+            times more updates (benchmarks/README.md, "Coordinate MLPs on sampled pixels"). Validation, tests and
+            decoding still render whole frames. None: whole frames; conv decoders always render whole frames, and
+            setting it for one is an error, as with an SSIM loss term or a rate term (both need whole frames).
     """
 
     option_ranges = {
@@ -112,6 +119,7 @@ class VideoINR(pl.LightningModule):
         "latent_learning_rate": LEARNING_RATE.optional(),
         "warmup_fraction": FRACTION,
         "num_preview_frames": integers(1, 64),
+        "sampled_pixels": COUNT.optional(),
     }
 
     def __init__(
@@ -136,6 +144,7 @@ class VideoINR(pl.LightningModule):
         channels_last: bool = False,
         rate: RateTerm | None = None,
         llm_bridge: LLMBridge | None = None,
+        sampled_pixels: int | None = None,
     ) -> None:
         check_options(self, locals())
         super().__init__()
@@ -189,6 +198,9 @@ class VideoINR(pl.LightningModule):
         self.llm_bridge = llm_bridge
         # Last: it takes a step per tensor the decoder stores, so those must all exist.
         self.rate = rate.build(self.rate_tensors()) if rate is not None else None
+        self.sampled_pixels = sampled_pixels
+        if sampled_pixels is not None:
+            check_pixel_sampling(self.backbone, self.frame_size, self.loss_fn, rate)
 
     def rate_tensors(self) -> dict[str, Tensor]:
         """The tensors a rate term quantises and codes: the latents, the backbone's and the heads' parameters."""
@@ -256,6 +268,12 @@ class VideoINR(pl.LightningModule):
         height, width = self.frame_size
         # Backbones with a size multiple render padded; crop back to the native frame.
         return frames[..., :height, :width]
+
+    def decode_sampled_pixels(self, latents: Tensor, frames: Tensor) -> tuple[Tensor, Tensor]:
+        """latents (B, D) and their frames (B, 3, H, W) -> (prediction, target), each (B, 3, 1, N): the colours
+        of :attr:`sampled_pixels` random pixels of each frame, and the frame's own colours there."""
+        colours, pixels = self.backbone.render_sampled(latents, self.modulation(latents), self.sampled_pixels)
+        return colours.unsqueeze(2), pixels_of(frames, pixels).unsqueeze(2)
 
     def forward(self, indices: Tensor | None = None, latents: Tensor | None = None) -> Tensor:
         """indices: (B,) frame numbers (or their ``latents``, (B, D)) -> (B, 3, H, W)."""
@@ -476,12 +494,15 @@ class VideoINR(pl.LightningModule):
 
     def training_step(self, batch: dict[str, Tensor], batch_idx: int) -> Tensor:
         latents = self._training_latents(batch)
-        if self.rate is None:
-            prediction, bpp = self.decode_latents(latents), None
+        target, bpp = batch["frame"], None
+        if self.sampled_pixels is not None:
+            prediction, target = self.decode_sampled_pixels(latents, target)
+        elif self.rate is None:
+            prediction = self.decode_latents(latents)
         else:
             prediction, bpp = self.rate_decode(latents, indices=batch["index"])
-        terms = self.loss_fn(prediction, batch["frame"])
-        mse = torch.mean((prediction.detach().clamp(0, 1) - batch["frame"]) ** 2)
+        terms = self.loss_fn(prediction, target)
+        mse = torch.mean((prediction.detach().clamp(0, 1) - target) ** 2)
         loss = terms["loss"]
         if bpp is not None:
             self.log("train/bpp_estimate", bpp, prog_bar=True)
