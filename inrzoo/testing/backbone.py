@@ -294,3 +294,22 @@ class BackboneConformance:
             fine = render_at(self.latents(), self.unmodulated(backbone), (rows, cols))
         assert tuple(fine.shape) == (self.batch_size, 3, rows, cols)
         assert torch.isfinite(fine).all()
+
+    def test_sampled_pixels_are_the_whole_frame_at_those_pixels(self) -> None:
+        """A backbone that offers ``render_sampled`` (training on sampled pixels) must render exactly the whole
+        frame's colours at the pixels it names, each pixel once, or the fit optimises another image."""
+        backbone = self.built_backbone()
+        render_sampled = getattr(backbone, "render_sampled", None)
+        if render_sampled is None:
+            pytest.skip("renders whole frames only")
+        latents, params = self.latents(), self.unmodulated(backbone)
+        height, width = backbone.render_size()
+        with torch.no_grad():
+            whole = backbone(latents, params)
+            colours, pixels = render_sampled(latents, params, max(1, height * width // 3))
+        assert colours.shape[:2] == (self.batch_size, 3) and pixels.shape == (self.batch_size, colours.shape[2])
+        for row in pixels:
+            assert row.unique().numel() == row.numel(), "a pixel was drawn twice"
+        assert int(pixels.min()) >= 0 and int(pixels.max()) < height * width
+        expected = whole.flatten(2).gather(2, pixels.unsqueeze(1).expand(-1, 3, -1))
+        torch.testing.assert_close(colours, expected, atol=self.atol, rtol=1e-5)
