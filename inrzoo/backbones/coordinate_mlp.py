@@ -40,8 +40,9 @@ class CoordinateMLP(INRBackbone):
 
     is_coordinate_based = True
     modulated_layer_types = (ModulatedLinear,)
-    #: A training step scores ``sampled_pixels`` random pixels of its frame (:meth:`render_sampled`), not all of them.
-    recommended_training = {"batch_size": 1, "learning_rate": 1e-3, "sampled_pixels": 4096}
+    #: A training step scores ``sampled_pixels`` random pixels of its frame (:meth:`render_sampled`), not all of them:
+    #: at equal wall clock (35 s, Bunny 180x320) 1,024 beat 4,096 and whole frames (benchmarks/README.md).
+    recommended_training = {"batch_size": 1, "learning_rate": 1e-3, "sampled_pixels": 1024}
 
     @classmethod
     def scaled_kwargs(cls, scale: float) -> dict[str, Any] | None:
@@ -149,8 +150,9 @@ class SirenBackbone(CoordinateMLP):
         patch_size: pixels per side predicted per query (1: per pixel).
     """
 
-    #: The best rate of a short scan at 40-60 s fits on Bunny 180x320 (benchmarks/README.md).
-    recommended_training = {"batch_size": 1, "learning_rate": 1e-3, "sampled_pixels": 4096}
+    #: The best rate of a short scan at 40-60 s fits on Bunny 180x320; the pixel count of a 35 s scan on sampled
+    #: pixels (benchmarks/README.md, "Coordinate MLPs on sampled pixels").
+    recommended_training = {"batch_size": 1, "learning_rate": 1e-3, "sampled_pixels": 1024}
 
     option_ranges = {"omega_0": numbers(0, 10_000, low_open=True)}
 
@@ -182,8 +184,9 @@ class FourierMLPBackbone(CoordinateMLP):
         patch_size: pixels per side predicted per query (1: per pixel).
     """
 
-    #: The best rate of a short scan at 40-60 s fits on Bunny 180x320 (benchmarks/README.md).
-    recommended_training = {"batch_size": 1, "learning_rate": 5e-3, "sampled_pixels": 4096}
+    #: The best rate of a short scan at 40-60 s fits on Bunny 180x320; the pixel count of a 35 s scan on sampled
+    #: pixels (benchmarks/README.md, "Coordinate MLPs on sampled pixels").
+    recommended_training = {"batch_size": 1, "learning_rate": 5e-3, "sampled_pixels": 1024}
 
     #: Past ~24 octaves float32 coordinates cannot resolve the highest frequency anyway.
     option_ranges = {"num_frequencies": integers(0, 32)}

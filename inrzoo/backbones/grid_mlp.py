@@ -36,8 +36,9 @@ class GridMLPBackbone(CoordinateMLP):
         patch_size: pixels per side predicted per query (1: per pixel).
     """
 
-    #: Instant-NGP's usual rate for feature grids (not scanned here).
-    recommended_training = {"batch_size": 1, "learning_rate": 1e-2, "sampled_pixels": 8192}
+    #: Instant-NGP's usual rate for feature grids; 2,048 sampled pixels a step beat 512, 8,192 and whole frames in
+    #: 35 s fits (benchmarks/README.md, "Coordinate MLPs on sampled pixels").
+    recommended_training = {"batch_size": 1, "learning_rate": 1e-2, "sampled_pixels": 2048}
 
     @classmethod
     def scaled_kwargs(cls, scale: float) -> dict[str, Any] | None:
