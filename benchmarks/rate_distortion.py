@@ -82,6 +82,8 @@ def sized_config(
                 "rate": None
                 if lmbda is None
                 else {"class_path": "inrzoo.models.RateTerm", "init_args": {"lmbda": lmbda, "gop": rate_gop}},
+                # a coordinate MLP's recommended pixel sample (a rate term decodes whole frames, so not with one)
+                "sampled_pixels": training.get("sampled_pixels") if lmbda is None else None,
             },
         },
         "data": {"init_args": {"batch_size": int(training["batch_size"])}},

@@ -13,6 +13,7 @@ import pytest
 from helpers import REPO_ROOT
 
 from inrzoo.bench import size_to_budget
+from inrzoo.bench.sizing import training_recipe
 from inrzoo.models import VideoINR
 
 
@@ -47,3 +48,18 @@ def test_the_fitted_config_has_the_sized_parameter_count(rate_distortion: Module
     model = VideoINR(**init_args, num_frames=frames, frame_size=size)
     assert model.parameter_count() == sized.params
     assert model.hypernet.layer_names == sized.build(frames, size).hypernet.layer_names
+
+
+@pytest.mark.parametrize("backbone", ["siren", "grid-mlp", "hnerv"])
+def test_the_fitted_config_samples_pixels_as_the_bench_does(rate_distortion: ModuleType, backbone: str) -> None:
+    """A coordinate MLP is fitted on its recommended pixel sample, as in ``inrzoo bench``; never under a rate term
+    (which decodes whole frames), and never for a conv decoder."""
+    frames, size = 24, (90, 160)
+    expected = training_recipe(backbone).get("sampled_pixels")
+    assert (expected is not None) == (backbone != "hnerv")
+    plain = rate_distortion.sized_config(backbone, "film", 30_000, frames, resize=size)
+    model = VideoINR(**{k: _instantiate(v) for k, v in plain["model"]["init_args"].items()}, num_frames=frames,
+                     frame_size=size)  # fmt: skip
+    assert model.sampled_pixels == expected
+    rated = rate_distortion.sized_config(backbone, "film", 30_000, frames, lmbda=0.01, resize=size)
+    assert rated["model"]["init_args"]["sampled_pixels"] is None
