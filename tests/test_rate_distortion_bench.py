@@ -13,6 +13,7 @@ import pytest
 from helpers import REPO_ROOT
 
 from inrzoo.bench import size_to_budget
+from inrzoo.bench.sizing import training_recipe
 from inrzoo.models import VideoINR
 
 
@@ -47,3 +48,5 @@ def test_the_fitted_config_has_the_sized_parameter_count(rate_distortion: Module
     model = VideoINR(**init_args, num_frames=frames, frame_size=size)
     assert model.parameter_count() == sized.params
     assert model.hypernet.layer_names == sized.build(frames, size).hypernet.layer_names
+    # ... and trains with the backbone's recommended recipe, optimiser settings included
+    assert model.adam_betas == tuple(training_recipe(backbone).get("adam_betas", (0.9, 0.999)))

@@ -17,7 +17,7 @@ import lightning.pytorch as pl
 from inrzoo.baselines import CodecResult, encode_with_ffmpeg, ffmpeg_version, require_ffmpeg
 from inrzoo.bench.environment import provenance
 from inrzoo.bench.matrix import Combination, plan_matrix, split_patterns
-from inrzoo.bench.sizing import SizedModel, SizingError, size_to_budget, training_recipe
+from inrzoo.bench.sizing import SizedModel, SizingError, recipe_model_kwargs, size_to_budget, training_recipe
 from inrzoo.bench.tiers import TIERS, Tier
 from inrzoo.data import VideoDataModule
 from inrzoo.errors import InrzooError
@@ -187,7 +187,7 @@ def fit_combination(
     model = sized.build(
         dm.num_frames,
         dm.frame_size,
-        learning_rate=learning_rate,
+        **{**recipe_model_kwargs(training), "learning_rate": learning_rate},
         lr_schedule="time" if timed else "steps",
     )
     trainer = pl.Trainer(
@@ -227,6 +227,7 @@ def fit_combination(
         "decode_fps": result.decode_fps,
         "batch_size": dm.batch_size,
         "learning_rate": learning_rate,
+        "adam_betas": list(model.adam_betas),
         "latent_dim": sized.latent_dim,
         "backbone_kwargs": {k: list(v) if isinstance(v, tuple) else v for k, v in sized.backbone_kwargs.items()},
         "hypernet_kwargs": sized.hypernet_kwargs,
