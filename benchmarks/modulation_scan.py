@@ -34,7 +34,7 @@ LAST3 = ["blocks.1.conv", "blocks.2.conv", "head"]
 
 #: name -> overrides of the sized fit: layers (head patterns), lr, latent_dim, encoder (FrameEncoder kwargs or
 #: None), family (backbone kwargs over the size family's), channels (ratios of the family's channels), batch,
-#: warmup, backbone.
+#: warmup, betas (Adam's; default PyTorch's 0.9, 0.999), backbone.
 CELLS: dict[str, dict[str, Any]] = {
     "every_lr3": {"layers": EVERY, "lr": 3e-3},
     "last2_lr3": {"layers": LAST2, "lr": 3e-3},
@@ -65,6 +65,20 @@ CELLS: dict[str, dict[str, Any]] = {
     "nerv-conv_head_lr10": {"backbone": "nerv-conv", "layers": HEAD, "lr": 1e-2, "encoder": None},
     "hinerv_every_lr3": {"backbone": "hinerv", "layers": EVERY, "lr": 3e-3},
     "hinerv_head_lr3": {"backbone": "hinerv", "layers": HEAD, "lr": 3e-3},
+    # Adam's beta2 (benchmarks/README.md, "Adam's beta2")
+    "head_lr5_beta2_99": {"layers": HEAD, "lr": 5e-3, "betas": (0.9, 0.99)},
+    "head_lr5_beta2_95": {"layers": HEAD, "lr": 5e-3, "betas": (0.9, 0.95)},
+    "head_lr5_beta2_90": {"layers": HEAD, "lr": 5e-3, "betas": (0.9, 0.9)},
+    "head_lr3_beta2_95": {"layers": HEAD, "lr": 3e-3, "betas": (0.9, 0.95)},
+    "head_lr8_beta2_99": {"layers": HEAD, "lr": 8e-3, "betas": (0.9, 0.99)},
+    "nerv-conv_head_lr10_beta2_95": {
+        "backbone": "nerv-conv",
+        "layers": HEAD,
+        "lr": 1e-2,
+        "encoder": None,
+        "betas": (0.9, 0.95),
+    },
+    "hinerv_every_lr3_beta2_95": {"backbone": "hinerv", "layers": EVERY, "lr": 3e-3, "betas": (0.9, 0.95)},
 }
 
 
@@ -100,6 +114,7 @@ def run_cell(name: str, cell: dict[str, Any], steps: int, budget: int, dm: Video
             model = sized.build(
                 dm.num_frames, dm.frame_size, learning_rate=cell["lr"], lr_schedule="steps",
                 warmup_fraction=cell.get("warmup", 0.05), channels_last=False,
+                adam_betas=cell.get("betas", (0.9, 0.999)),
             )  # fmt: skip
         finally:
             sizing.bench_hypernet_kwargs = plain

@@ -28,7 +28,7 @@ import yaml
 from inrzoo.backbones import BACKBONES
 from inrzoo.baselines import encode_with_ffmpeg, ffmpeg_version
 from inrzoo.bench.environment import provenance
-from inrzoo.bench.sizing import size_to_budget, training_recipe
+from inrzoo.bench.sizing import recipe_model_kwargs, size_to_budget, training_recipe
 from inrzoo.cli import main as inrzoo_main
 from inrzoo.data import VideoDataModule
 from inrzoo.hypernets import HYPERNETS
@@ -69,6 +69,7 @@ def sized_config(
             "class_path": "inrzoo.models.VideoINR",
             "init_args": {
                 "latent_dim": sized.latent_dim,
+                **{k: list(v) if isinstance(v, tuple) else v for k, v in recipe_model_kwargs(training).items()},
                 "learning_rate": float(training["learning_rate"]),
                 "lr_schedule": "time",
                 "backbone": {

@@ -18,6 +18,7 @@ from test_cli import error_line, run
 from inrzoo.backbones import BACKBONES, NeRVBackbone, SirenBackbone
 from inrzoo.backbones.layers import ModulatedLayer, ModulatedLinear
 from inrzoo.bench import codec_psnr_at, plan_matrix, size_to_budget
+from inrzoo.bench.sizing import training_recipe
 from inrzoo.compat import IncompatiblePluginsError
 from inrzoo.hypernets import HYPERNETS, FiLMHyperHead
 from inrzoo.models import VideoINR
@@ -202,6 +203,20 @@ def test_the_bench_modulates_only_the_layers_a_backbone_recommends(
     assert everywhere.hypernet.layer_names == list(everywhere.backbone.modulated_layers())
     decoder = sum(p.numel() for p in model.backbone.parameters())
     assert decoder > sum(p.numel() for p in everywhere.backbone.parameters())
+
+
+@pytest.mark.parametrize("backbone", ["hnerv", "siren"])
+def test_the_bench_trains_with_each_backbones_recommended_optimiser(
+    backbone: str, shared_clip_path: Path, tmp_path: Path
+) -> None:
+    """A backbone's ``recommended_training`` may name Adam's betas (hnerv does); the bench's fit uses them and
+    records them, and a backbone that names none keeps PyTorch's."""
+    out = tmp_path / "bench"
+    status = run(["bench", *FAST, "--video", str(shared_clip_path), "--backbones", backbone, "--hypernets", "film",
+                  "--out", str(out)])  # fmt: skip
+    assert status == 0
+    (record,) = [r for r in json.loads((out / "bench.json").read_text())["results"] if r["kind"] == "inrzoo"]
+    assert record["adam_betas"] == list(training_recipe(backbone).get("adam_betas", (0.9, 0.999)))
 
 
 # -- a broken plugin, installed as a distribution ---------------------------------------------

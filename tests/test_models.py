@@ -390,3 +390,17 @@ def test_time_schedule_decays_within_a_wall_clock_budget(shared_clip_path: Path,
     decayed = _final_lr_factor(shared_clip_path, tmp_path, "time", max_time={"seconds": 2}, max_epochs=-1)
     assert held == pytest.approx(1.0)
     assert decayed < 0.1
+
+
+def test_adam_betas_reach_the_optimizer() -> None:
+    """The fit's Adam uses the model's betas (PyTorch's (0.9, 0.999) unless told otherwise)."""
+    default = tiny_model().configure_optimizers()["optimizer"]
+    chosen = tiny_model(adam_betas=(0.8, 0.99)).configure_optimizers()["optimizer"]
+    assert all(group["betas"] == (0.9, 0.999) for group in default.param_groups)
+    assert all(group["betas"] == (0.8, 0.99) for group in chosen.param_groups)
+
+
+@pytest.mark.parametrize("betas", [(0.9, 1.0), (-0.1, 0.99), (0.9, 0.99, 0.5), (0.9,)])
+def test_bad_adam_betas_are_user_errors(betas: tuple[float, ...]) -> None:
+    with pytest.raises(InrzooError, match="adam_betas"):
+        tiny_model(adam_betas=betas)

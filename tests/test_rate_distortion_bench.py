@@ -48,6 +48,8 @@ def test_the_fitted_config_has_the_sized_parameter_count(rate_distortion: Module
     model = VideoINR(**init_args, num_frames=frames, frame_size=size)
     assert model.parameter_count() == sized.params
     assert model.hypernet.layer_names == sized.build(frames, size).hypernet.layer_names
+    # ... and trains with the backbone's recommended recipe, optimiser settings included
+    assert model.adam_betas == tuple(training_recipe(backbone).get("adam_betas", (0.9, 0.999)))
 
 
 @pytest.mark.parametrize("backbone", ["siren", "grid-mlp", "hnerv"])

@@ -35,8 +35,9 @@ class INRBackbone(Pluggable, nn.Module, ABC):
     is_coordinate_based: bool = False
     #: Layer types :meth:`modulated_layers` returns; hypernetwork heads check them (inrzoo.compat).
     modulated_layer_types: ClassVar[tuple[type[ModulatedLayer], ...]] = (ModulatedLayer,)
-    #: Training settings that suit the backbone; ``inrzoo bench`` uses them for every combination.
-    recommended_training: ClassVar[dict[str, float | int]] = {"batch_size": 1, "learning_rate": 1e-3}
+    #: Training settings that suit the backbone; ``inrzoo bench`` uses them for every combination: the data's
+    #: ``batch_size``, and :class:`~inrzoo.models.VideoINR` arguments (``learning_rate``, ``adam_betas``).
+    recommended_training: ClassVar[dict[str, Any]] = {"batch_size": 1, "learning_rate": 1e-3}
     #: ``latent_dim`` that ``inrzoo bench`` gives this backbone (spatial latents count it per grid cell).
     recommended_latent_dim: ClassVar[int] = 32
     #: ``FrameEncoder`` kwargs ``inrzoo bench`` fits this backbone with (None: latents from the dictionary).

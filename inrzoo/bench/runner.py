@@ -17,7 +17,14 @@ import lightning.pytorch as pl
 from inrzoo.baselines import CodecResult, encode_with_ffmpeg, ffmpeg_version, require_ffmpeg
 from inrzoo.bench.environment import provenance
 from inrzoo.bench.matrix import Combination, plan_matrix, split_patterns
-from inrzoo.bench.sizing import SizedModel, SizingError, can_sample_pixels, size_to_budget, training_recipe
+from inrzoo.bench.sizing import (
+    SizedModel,
+    SizingError,
+    can_sample_pixels,
+    recipe_model_kwargs,
+    size_to_budget,
+    training_recipe,
+)
 from inrzoo.bench.tiers import TIERS, Tier
 from inrzoo.data import VideoDataModule
 from inrzoo.errors import InrzooError
@@ -197,9 +204,8 @@ def fit_combination(
     model = sized.build(
         dm.num_frames,
         dm.frame_size,
-        learning_rate=learning_rate,
+        **{**recipe_model_kwargs(training), "learning_rate": learning_rate, "sampled_pixels": sampled_pixels},
         lr_schedule="time" if timed else "steps",
-        sampled_pixels=sampled_pixels,
     )
     trainer = pl.Trainer(
         accelerator=accelerator,
@@ -238,6 +244,7 @@ def fit_combination(
         "decode_fps": result.decode_fps,
         "batch_size": dm.batch_size,
         "learning_rate": learning_rate,
+        "adam_betas": list(model.adam_betas),
         "sampled_pixels": sampled_pixels,
         "latent_dim": sized.latent_dim,
         "backbone_kwargs": {k: list(v) if isinstance(v, tuple) else v for k, v in sized.backbone_kwargs.items()},

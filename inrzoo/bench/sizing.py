@@ -67,10 +67,15 @@ def can_sample_pixels(backbone: str) -> bool:
 
 
 def training_recipe(backbone: str) -> dict[str, Any]:
-    """Batch size, learning rate (and, for coordinate MLPs, ``sampled_pixels``) a fit of ``backbone`` uses unless
-    told otherwise: its ``recommended_training`` over the defaults (batch 1, lr 1e-3) for backbones that declare
-    none."""
+    """Batch size, learning rate and any other :class:`VideoINR` training argument (``adam_betas``; a coordinate
+    MLP's ``sampled_pixels``) a fit of ``backbone`` uses unless told otherwise: its ``recommended_training`` over
+    the defaults (batch 1, lr 1e-3) for backbones that declare none."""
     return {"batch_size": 1, "learning_rate": 1e-3, **BACKBONES.get(backbone).recommended_training}
+
+
+def recipe_model_kwargs(training: dict[str, Any]) -> dict[str, Any]:
+    """The part of a :func:`training_recipe` that goes to :class:`VideoINR` (all but the data's batch size)."""
+    return {key: value for key, value in training.items() if key != "batch_size"}
 
 
 def has_size_family(backbone: str) -> bool:
