@@ -70,7 +70,6 @@ CELLS: dict[str, dict[str, Any]] = {
     "head_lr5_beta2_95": {"layers": HEAD, "lr": 5e-3, "betas": (0.9, 0.95)},
     "head_lr5_beta2_90": {"layers": HEAD, "lr": 5e-3, "betas": (0.9, 0.9)},
     "head_lr3_beta2_95": {"layers": HEAD, "lr": 3e-3, "betas": (0.9, 0.95)},
-    "head_lr8_beta2_99": {"layers": HEAD, "lr": 8e-3, "betas": (0.9, 0.99)},
     "nerv-conv_head_lr10_beta2_95": {
         "backbone": "nerv-conv",
         "layers": HEAD,

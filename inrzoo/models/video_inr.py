@@ -74,9 +74,9 @@ class VideoINR(pl.LightningModule):
         learning_rate: peak Adam learning rate (cosine decay after a linear warm-up).
         latent_learning_rate: learning rate of the latents (None: ``learning_rate``).
         warmup_fraction: share of the steps (or of the time budget) spent warming up.
-        adam_betas: Adam's (beta1, beta2). A short fit takes few steps per frame, and a second-moment average
-            over the last ~100 steps (0.99) follows its falling gradients better than PyTorch's ~1,000 (0.999):
-            +0.3 dB for the cpu tier's hnerv at 1,500 steps (benchmarks/README.md, "Adam's beta2").
+        adam_betas: Adam's (beta1, beta2). A short fit's gradients shrink fast, and a second-moment average over
+            the last ~20 steps (beta2 0.95) follows them where PyTorch's ~1,000 (0.999) keeps the steps small:
+            +0.4 dB for the cpu tier's hnerv at 1,500 steps (benchmarks/README.md, "Adam's beta2").
         lr_schedule: what drives the warm-up + cosine: ``"steps"`` (the planned step count;
             deterministic) or ``"time"`` (the further along of steps and elapsed share of
             ``trainer.max_time``, so a wall-clock budget ends at the bottom of the cosine
