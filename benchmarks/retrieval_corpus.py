@@ -245,6 +245,17 @@ def fit_corpus(files: dict[str, Path], work: Path, args: argparse.Namespace) -> 
     return sum(json.loads(f.read_text())["seconds"] for f in done), fits
 
 
+def fitted_seconds(work: Path, args: argparse.Namespace) -> tuple[float, Path]:
+    """The seconds and folder of a variant whose every part was fitted before (``--evaluate-only``)."""
+    fits = work / variant_folder(args)
+    parts = int(args.part.split("/")[1])
+    done = [fits / f"part_{k}_of_{parts}.json" for k in range(parts)]
+    missing = [f.name for f in done if not f.is_file()]
+    if missing:
+        raise SystemExit(f"{fits} lacks {', '.join(missing)}: fit every part before --evaluate-only")
+    return sum(json.loads(f.read_text())["seconds"] for f in done), fits
+
+
 # -- the benchmark -------------------------------------------------------------------------------------------
 def pooled_teacher_features(teacher: Any, files: list[Path], frames: int) -> Any:
     """(N, D): each file's teacher features, mean-pooled over its frames."""
@@ -276,6 +287,35 @@ def embedding_precision(aligned: Any, teacher: Any, queries: Any) -> dict[str, f
     }  # fmt: skip
 
 
+def head_parts(args: argparse.Namespace, run_dirs: list[str], queries: Any, targets: Any) -> dict[str, Any] | None:
+    """What carries a plain-cosine linear head's video embedding: the retrieval of its bias alone (the same
+    vector for every frame: if that retrieved well, the head, not the latents, would hold the video) and of
+    its weight applied to the latents alone. None for other heads and for standardised targets."""
+    if args.head != "linear" or not args.plain_cosine:
+        return None
+    import torch
+
+    from inrzoo.retrieval import pool_frames, retrieval_metrics
+    from inrzoo.runs import FittedRun
+
+    bias, weight_only, norms = [], [], []
+    for run_dir in run_dirs:
+        model = FittedRun.open(run_dir).model
+        linear = model.alignment_objective.head.net
+        with torch.no_grad():
+            projected = model.latents.weight @ linear.weight.T
+            bias.append(torch.nn.functional.normalize(linear.bias, dim=0))
+            weight_only.append(pool_frames(projected))
+            norms.append((float(linear.bias.norm()), float(projected.norm(dim=-1).mean())))
+    search = queries @ torch.stack(bias).T, queries @ torch.stack(weight_only).T
+    return {
+        "bias_only": retrieval_metrics(search[0], targets),
+        "weight_times_latents_only": retrieval_metrics(search[1], targets),
+        "bias_norm_median": sorted(n[0] for n in norms)[len(norms) // 2],
+        "weight_times_latents_norm_median": sorted(n[1] for n in norms)[len(norms) // 2],
+    }  # fmt: skip
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results" / "retrieval_corpus_cpu.json")
@@ -303,6 +343,11 @@ def main(argv: list[str] | None = None) -> int:
         "--prepare-only",
         action="store_true",
         help="write segments and queries into --work and print the teacher's own retrieval",
+    )
+    parser.add_argument(
+        "--evaluate-only",
+        action="store_true",
+        help="evaluate fits made before (every part of the variant, same --part N) without fitting",
     )
     parser.add_argument("--worker", type=Path, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -354,7 +399,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     run_start = time.perf_counter()
 
-    fit_seconds, fits = fit_corpus(files, work, args)
+    fit_seconds, fits = fitted_seconds(work, args) if args.evaluate_only else fit_corpus(files, work, args)
     if fit_seconds is None:
         print(f"part {args.part} fitted; run the other parts with the same --work to finish", flush=True)
         return 0
@@ -385,6 +430,9 @@ def main(argv: list[str] | None = None) -> int:
 
     ratio = {k: aligned_metrics[k] / max(teacher_metrics[k], 1e-9) for k in ("R@1", "R@5", "R@10")}
     precision = embedding_precision(index.embeddings, corpus_teacher, queries)
+    start = time.perf_counter()
+    parts = head_parts(args, [outcomes[n]["run_dir"] for n in names], queries, targets)
+    print(f"head parts in {time.perf_counter() - start:.0f} s", flush=True)
     psnrs = [outcomes[n]["psnr"] for n in names]
     report = {
         "name": "retrieval_corpus", "tier": "cpu",
@@ -402,7 +450,7 @@ def main(argv: list[str] | None = None) -> int:
                             "pooled teacher features (video-to-video)",
                     "strength": args.strength, "kbps": args.query_kbps},
         "teacher_retrieval": teacher_metrics, "aligned_retrieval": aligned_metrics,
-        "ratio_aligned_over_teacher": ratio, "precision": precision,
+        "ratio_aligned_over_teacher": ratio, "precision": precision, "head_parts": parts,
         "goal_r1_ratio": 0.95, "goal_met": ratio["R@1"] >= 0.95,
         "fit_seconds": fit_seconds, "fit_parts": int(args.part.split("/")[1]),
         "fit_videos_per_hour": 3600 * len(names) / fit_seconds,
