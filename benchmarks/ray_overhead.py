@@ -126,10 +126,13 @@ def main(argv: list[str] | None = None) -> int:
         VideoDataModule(path=str(work / line), resize=None)
     rounds = list(earlier)
     for index in range(len(earlier), len(earlier) + args.rounds):
-        record: dict[str, Any] = {"round": index, "order": round_order(index), "seconds": {}, "mean_psnr": {}}
+        record: dict[str, Any] = {"round": index, "order": round_order(index), "seconds": {}, "mean_psnr": {},
+                                  "load_1min_at_end": {}}  # fmt: skip
         for backend in record["order"]:
             seconds, psnrs = run_backend(backend, manifest, work / f"round{index}_{backend}", fit_args)
             record["seconds"][backend], record["mean_psnr"][backend] = seconds, sum(psnrs) / len(psnrs)
+            # Two fits run at a time: much above 2, something outside this benchmark was running too.
+            record["load_1min_at_end"][backend] = os.getloadavg()[0]
             print(f"round {index} {backend}: {seconds:.1f} s", flush=True)
         record.update(provenance())
         rounds.append(record)
