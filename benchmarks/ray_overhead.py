@@ -48,6 +48,10 @@ def round_order(round_index: int) -> list[str]:
     return list(BACKENDS[shift:] + BACKENDS[:shift])
 
 
+#: Seconds of the last warm run's ``ray.init`` and ``ray.shutdown`` (outside its clock): what a cold run pays more.
+RAY_START_STOP: dict[str, float] = {}
+
+
 def warm_ray(manifest: Path, out: Path, fit_args: list[str]) -> tuple[float, list[float]]:
     """Seconds of the library's ``fit_many`` on a Ray instance started beforehand, and the PSNRs."""
     import ray
@@ -55,13 +59,17 @@ def warm_ray(manifest: Path, out: Path, fit_args: list[str]) -> tuple[float, lis
     from inrzoo.fleet import fit_many
     from inrzoo.fleet.ray_backend import RayOptions
 
+    start = time.perf_counter()
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    RAY_START_STOP["init"] = time.perf_counter() - start
     try:
         start = time.perf_counter()
         fit_many(manifest, str(REPO / "configs" / "quickstart.yaml"), out, fit_args, ray=RayOptions(cpus_per_fit=1))
         seconds = time.perf_counter() - start
     finally:
+        start = time.perf_counter()
         ray.shutdown()
+        RAY_START_STOP["shutdown"] = time.perf_counter() - start
     return seconds, fitted_psnrs(out)
 
 
@@ -134,6 +142,7 @@ def main(argv: list[str] | None = None) -> int:
             # Two fits run at a time: much above 2, something outside this benchmark was running too.
             record["load_1min_at_end"][backend] = os.getloadavg()[0]
             print(f"round {index} {backend}: {seconds:.1f} s", flush=True)
+        record["ray_start_stop_seconds"] = dict(RAY_START_STOP)  # the warm run's, outside its clock
         record.update(provenance())
         rounds.append(record)
     report = {
