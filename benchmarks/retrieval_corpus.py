@@ -187,6 +187,16 @@ def run_worker(spec_file: Path) -> int:
     return status
 
 
+def variant_folder(args: argparse.Namespace) -> str:
+    """The fits folder of one variant: every setting that changes a fit is in its name."""
+    name = f"fits_e{args.epochs}_w{args.weight}_p{args.pack}{'_plain' if args.plain_cosine else ''}"
+    if args.head != "linear":
+        name += f"_{args.head}"
+    if args.lr is not None:
+        name += f"_lr{args.lr}"
+    return name + (f"_first{args.limit}" if args.limit is not None else "")
+
+
 def fit_corpus(files: dict[str, Path], work: Path, args: argparse.Namespace) -> tuple[float | None, Path]:
     """Fit part ``args.part`` of the segments, ``args.pack`` per pack, packs shared out over ``args.workers``
     processes, every video from scratch; the seconds of every part once all are fitted (else None), and the
@@ -201,12 +211,15 @@ def fit_corpus(files: dict[str, Path], work: Path, args: argparse.Namespace) -> 
         f"--model.init_args.alignment.weight={args.weight}",
         f"--model.init_args.alignment.cache_dir={work / 'features'}",
         f"--model.init_args.alignment.standardize={str(not args.plain_cosine).lower()}",
+        f"--model.init_args.alignment.head={args.head}",
     ]  # fmt: skip
+    if args.lr is not None:
+        extra.append(f"--model.init_args.learning_rate={args.lr}")
     members = [{"name": name, "video": str(path)} for name, path in files.items()]
     packs = [members[k : k + args.pack] for k in range(0, len(members), args.pack)]
     part, parts = map(int, args.part.split("/"))
     packs = packs[part::parts]
-    fits = work / f"fits_e{args.epochs}_w{args.weight}_p{args.pack}{'_plain' if args.plain_cosine else ''}"
+    fits = work / variant_folder(args)
     if any((fits / m["name"]).exists() for pack in packs for m in pack):
         raise SystemExit(f"part {args.part} of {fits} was fitted before: remove the folder to fit again")
     pack_spec = {"config": str(REPO / "configs" / "quickstart.yaml"), "out": str(fits), "extra": extra}
@@ -232,6 +245,17 @@ def fit_corpus(files: dict[str, Path], work: Path, args: argparse.Namespace) -> 
     return sum(json.loads(f.read_text())["seconds"] for f in done), fits
 
 
+def fitted_seconds(work: Path, args: argparse.Namespace) -> tuple[float, Path]:
+    """The seconds and folder of a variant whose every part was fitted before (``--evaluate-only``)."""
+    fits = work / variant_folder(args)
+    parts = int(args.part.split("/")[1])
+    done = [fits / f"part_{k}_of_{parts}.json" for k in range(parts)]
+    missing = [f.name for f in done if not f.is_file()]
+    if missing:
+        raise SystemExit(f"{fits} lacks {', '.join(missing)}: fit every part before --evaluate-only")
+    return sum(json.loads(f.read_text())["seconds"] for f in done), fits
+
+
 # -- the benchmark -------------------------------------------------------------------------------------------
 def pooled_teacher_features(teacher: Any, files: list[Path], frames: int) -> Any:
     """(N, D): each file's teacher features, mean-pooled over its frames."""
@@ -247,6 +271,51 @@ def pooled_teacher_features(teacher: Any, files: list[Path], frames: int) -> Any
     return torch.stack(pooled)
 
 
+def embedding_precision(aligned: Any, teacher: Any, queries: Any) -> dict[str, float]:
+    """How close each video's aligned embedding is to its teacher embedding, next to how close the teacher's
+    items are to each other and to their queries (cosines): the margin the aligned embeddings must keep."""
+    import torch.nn.functional as F
+
+    aligned, teacher, queries = (F.normalize(x.float(), dim=-1) for x in (aligned, teacher, queries))
+    own = (aligned * teacher).sum(dim=-1)
+    others = teacher @ teacher.T
+    others.fill_diagonal_(-1.0)
+    return {
+        "aligned_vs_teacher_median": float(own.median()), "aligned_vs_teacher_min": float(own.min()),
+        "teacher_nearest_other_median": float(others.max(dim=1).values.median()),
+        "query_vs_teacher_median": float((queries * teacher).sum(dim=-1).median()),
+    }  # fmt: skip
+
+
+def head_parts(args: argparse.Namespace, run_dirs: list[str], queries: Any, targets: Any) -> dict[str, Any] | None:
+    """What carries a plain-cosine linear head's video embedding: the retrieval of its bias alone (the same
+    vector for every frame: if that retrieved well, the head, not the latents, would hold the video) and of
+    its weight applied to the latents alone. None for other heads and for standardised targets."""
+    if args.head != "linear" or not args.plain_cosine:
+        return None
+    import torch
+
+    from inrzoo.retrieval import pool_frames, retrieval_metrics
+    from inrzoo.runs import FittedRun
+
+    bias, weight_only, norms = [], [], []
+    for run_dir in run_dirs:
+        model = FittedRun.open(run_dir).model
+        linear = model.alignment_objective.head.net
+        with torch.no_grad():
+            projected = model.latents.weight @ linear.weight.T
+            bias.append(torch.nn.functional.normalize(linear.bias, dim=0))
+            weight_only.append(pool_frames(projected))
+            norms.append((float(linear.bias.norm()), float(projected.norm(dim=-1).mean())))
+    search = queries @ torch.stack(bias).T, queries @ torch.stack(weight_only).T
+    return {
+        "bias_only": retrieval_metrics(search[0], targets),
+        "weight_times_latents_only": retrieval_metrics(search[1], targets),
+        "bias_norm_median": sorted(n[0] for n in norms)[len(norms) // 2],
+        "weight_times_latents_norm_median": sorted(n[1] for n in norms)[len(norms) // 2],
+    }  # fmt: skip
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results" / "retrieval_corpus_cpu.json")
@@ -260,6 +329,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--part", default="0/1", help="I/N: fit only every N-th pack from the I-th (one lock hold)")
     parser.add_argument("--weight", type=float, default=0.1, help="alignment loss weight")
+    parser.add_argument("--head", choices=("linear", "mlp"), default="linear", help="alignment head")
+    parser.add_argument("--lr", type=float, default=None, help="learning rate (default: the quickstart's)")
     parser.add_argument("--strength", type=float, default=0.1, help="how far queries are degraded (0..1)")
     parser.add_argument("--query-kbps", type=int, default=48)
     parser.add_argument("--seed", type=int, default=0)
@@ -272,6 +343,11 @@ def main(argv: list[str] | None = None) -> int:
         "--prepare-only",
         action="store_true",
         help="write segments and queries into --work and print the teacher's own retrieval",
+    )
+    parser.add_argument(
+        "--evaluate-only",
+        action="store_true",
+        help="evaluate fits made before (every part of the variant, same --part N) without fitting",
     )
     parser.add_argument("--worker", type=Path, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -323,7 +399,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     run_start = time.perf_counter()
 
-    fit_seconds, fits = fit_corpus(files, work, args)
+    fit_seconds, fits = fitted_seconds(work, args) if args.evaluate_only else fit_corpus(files, work, args)
     if fit_seconds is None:
         print(f"part {args.part} fitted; run the other parts with the same --work to finish", flush=True)
         return 0
@@ -353,6 +429,10 @@ def main(argv: list[str] | None = None) -> int:
     latent_search_seconds = time.perf_counter() - start
 
     ratio = {k: aligned_metrics[k] / max(teacher_metrics[k], 1e-9) for k in ("R@1", "R@5", "R@10")}
+    precision = embedding_precision(index.embeddings, corpus_teacher, queries)
+    start = time.perf_counter()
+    parts = head_parts(args, [outcomes[n]["run_dir"] for n in names], queries, targets)
+    print(f"head parts in {time.perf_counter() - start:.0f} s", flush=True)
     psnrs = [outcomes[n]["psnr"] for n in names]
     report = {
         "name": "retrieval_corpus", "tier": "cpu",
@@ -361,15 +441,17 @@ def main(argv: list[str] | None = None) -> int:
         "segments": len(names), "segment_seconds": SEGMENT_SECONDS, "fps": args.fps, "frames": frames,
         "size": list(size), "sources": {"samples": sum(not s.lavfi for s in segments),
                                         "synthetic": sum(s.lavfi for s in segments)},
-        "model": "configs/quickstart.yaml + alignment (linear head, "
+        "model": f"configs/quickstart.yaml + alignment ({args.head} head, "
                  + ("plain cosine)" if args.plain_cosine else "standardised cosine, teacher mean stored)"),
+        "variant": variant_folder(args), "learning_rate": args.lr or "quickstart's",
         "epochs": args.epochs, "alignment_weight": args.weight, "pack": args.pack, "workers": args.workers,
         "threads_per_worker": 1,
         "queries": {"what": "random crop + hue/saturation/brightness/contrast change + x264 re-encode, "
                             "pooled teacher features (video-to-video)",
                     "strength": args.strength, "kbps": args.query_kbps},
         "teacher_retrieval": teacher_metrics, "aligned_retrieval": aligned_metrics,
-        "ratio_aligned_over_teacher": ratio, "goal_r1_ratio": 0.95, "goal_met": ratio["R@1"] >= 0.95,
+        "ratio_aligned_over_teacher": ratio, "precision": precision, "head_parts": parts,
+        "goal_r1_ratio": 0.95, "goal_met": ratio["R@1"] >= 0.95,
         "fit_seconds": fit_seconds, "fit_parts": int(args.part.split("/")[1]),
         "fit_videos_per_hour": 3600 * len(names) / fit_seconds,
         "mean_psnr": sum(psnrs) / len(psnrs), "min_psnr": min(psnrs),
@@ -382,7 +464,7 @@ def main(argv: list[str] | None = None) -> int:
         **provenance(), "seed": args.seed, "run_seconds": time.perf_counter() - run_start,
     }  # fmt: skip
     out.write_text(json.dumps(report, indent=2) + "\n")
-    summary = ("teacher_retrieval", "aligned_retrieval", "ratio_aligned_over_teacher", "mean_psnr",
+    summary = ("teacher_retrieval", "aligned_retrieval", "ratio_aligned_over_teacher", "precision", "mean_psnr",
                "index_build_seconds", "query_seconds", "fit_seconds")  # fmt: skip
     print(json.dumps({k: report[k] for k in summary}, indent=1))
     print(f"wrote {out}")

@@ -153,3 +153,22 @@ def test_infonce_alignment_trains(shared_clip_path: Path, tiny_clip: str, tmp_pa
         embeddings = model.aligned_embeddings()
     # Frames are told apart far above chance (1/12) after 60 steps.
     assert own_frame_accuracy(embeddings, targets) >= 0.4 and centred_agreement(embeddings, targets) > 0.5
+
+
+@pytest.mark.parametrize("standardize", [True, False])
+def test_only_standardised_targets_store_the_teacher_mean(tmp_path: Path, standardize: bool) -> None:
+    """The plain cosine keeps nothing of the teacher in the model: a retrieval index over such fits reads
+    what the latents (through the head) carry, never the video's own pooled teacher feature."""
+    from inrzoo.alignment import AlignmentObjective
+
+    features = torch.randn(6, 16, generator=torch.Generator().manual_seed(0)) + 3.0
+    np.save(tmp_path / "features.npy", features.numpy())
+    teacher = FeatureFileTeacher(str(tmp_path / "features.npy"))
+    objective = AlignmentObjective(Alignment(teacher=teacher, standardize=standardize, cache_dir=None), 8)
+    objective.prepare(torch.rand(6, 3, 8, 8), video_key=None)
+    state = objective.state_dict()
+    if standardize:
+        torch.testing.assert_close(state["teacher_mean"], features.mean(dim=0))
+        assert float(state["teacher_spread"]) > 0.5
+    else:
+        assert torch.equal(state["teacher_mean"], torch.zeros(16)) and float(state["teacher_spread"]) == 1.0

@@ -57,3 +57,13 @@ def test_a_segment_and_its_query_have_the_corpus_geometry(bench, tmp_path: Path)
     assert tuple(original.shape) == tuple(query.shape) == (2 * FPS, 3, *SIZE)
     assert (original[-1].float() - original[0].float()).abs().mean() > 1  # the scene moves
     assert (query.float() - original.float()).abs().mean() > 5  # the query is not the segment
+
+
+def test_every_setting_that_changes_a_fit_has_its_own_folder(bench) -> None:  # noqa: ANN001
+    import argparse
+
+    base = {"epochs": 6, "weight": 0.1, "pack": 12, "plain_cosine": False, "head": "linear", "lr": None, "limit": None}
+    assert bench.variant_folder(argparse.Namespace(**base)) == "fits_e6_w0.1_p12"  # the folder of earlier runs
+    changes = [{"plain_cosine": True}, {"head": "mlp"}, {"lr": 0.01}, {"limit": 64}, {"epochs": 12}, {"weight": 1.0}]
+    folders = {bench.variant_folder(argparse.Namespace(**(base | change))) for change in changes}
+    assert len(folders) == len(changes) and "fits_e6_w0.1_p12" not in folders

@@ -22,8 +22,8 @@ LEGACY_NAMES = {"alignment_head.": "head.", "teacher_mean": "teacher_mean", "tea
 
 class AlignmentObjective(nn.Module):
     """Everything alignment adds to a model: the head from latent to teacher space, the video's teacher
-    features (the targets: computed once, never saved), their mean and spread (saved: 2 x D + 1 numbers,
-    for retrieval) and the loss.
+    features (the targets: computed once, never saved), with standardised targets their mean and spread
+    (saved: 2 x D + 1 numbers, for retrieval; zeros and one with the plain cosine) and the loss.
 
     The teacher stays outside the module tree: its weights are never saved or optimised.
 
@@ -66,8 +66,9 @@ class AlignmentObjective(nn.Module):
                 f"({frames.shape[0]}, {self.feature_dim}); check the teacher's feature_dim"
             )
         self.teacher_features = features.to(device)
-        self.teacher_mean = self.teacher_features.mean(dim=0)
-        self.teacher_spread = (self.teacher_features - self.teacher_mean).norm(dim=-1).mean()
+        if self.config.standardize:  # the plain cosine stores nothing of the teacher: the latents carry it all
+            self.teacher_mean = self.teacher_features.mean(dim=0)
+            self.teacher_spread = (self.teacher_features - self.teacher_mean).norm(dim=-1).mean()
 
     @property
     def loss_weight(self) -> float:
