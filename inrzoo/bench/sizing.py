@@ -16,6 +16,7 @@ from inrzoo.backbones.layers import ModulatedConv2d
 from inrzoo.errors import InrzooError
 from inrzoo.hypernets import HYPERNETS, create_hypernet
 from inrzoo.models import FrameEncoder, VideoINR
+from inrzoo.models.pixel_sampling import renders_sampled_pixels
 
 #: The head width stays fixed (the quickstart's), and each backbone keeps its ``recommended_latent_dim``:
 #: only the backbone grows.
@@ -63,7 +64,7 @@ def is_conv_decoder(backbone: str) -> bool:
 
 def can_sample_pixels(backbone: str) -> bool:
     """Whether ``backbone`` can render a random sample of a frame's pixels (``VideoINR(sampled_pixels=...)``)."""
-    return callable(getattr(BACKBONES.get(backbone), "render_sampled", None))
+    return renders_sampled_pixels(BACKBONES.get(backbone))
 
 
 def training_recipe(backbone: str) -> dict[str, Any]:

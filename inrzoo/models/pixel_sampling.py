@@ -10,12 +10,17 @@ from inrzoo.models.losses import ReconstructionLoss
 from inrzoo.models.rate import RateTerm
 
 
+def renders_sampled_pixels(backbone: INRBackbone | type[INRBackbone]) -> bool:
+    """Whether a backbone (or its class) can render a random sample of a frame's pixels (``render_sampled``)."""
+    return callable(getattr(backbone, "render_sampled", None))
+
+
 def check_pixel_sampling(
     backbone: INRBackbone, frame_size: tuple[int, int], loss: ReconstructionLoss, rate: RateTerm | None
 ) -> None:
     """One clear error where ``sampled_pixels`` cannot work, before any training step."""
     name = type(backbone).__name__
-    if not callable(getattr(backbone, "render_sampled", None)):
+    if not renders_sampled_pixels(backbone):
         raise InrzooError(
             f"sampled_pixels: {name} renders whole frames only (it has no render_sampled); leave sampled_pixels "
             "unset (null) for it, or use a coordinate backbone (siren, fourier-mlp, grid-mlp)"
