@@ -62,7 +62,7 @@ class HNeRVBackbone(SpatialLatentBackbone):
     #: heads on the RGB conv"): FiLM on the first block alone cost 38% of the budget (it modulates the 25x
     #: wider conv before the PixelShuffle); on the RGB conv only, the freed parameters widen the decoder, for
     #: +1.7 dB at equal steps together with the higher rate. 5e-3 keeps a 2x margin to 1.2e-2, which collapsed.
-    #: Adam's beta2 0.95 (PyTorch's 0.999): +0.39 dB at 1,500 steps ("Adam's beta2"); 0.9 is as good, 0.99 +0.31.
+    #: Adam's beta2 0.95 (PyTorch's 0.999): +0.39 dB at 1,500 steps ("Adam's beta2"); 0.9 is as good, 0.99 +0.28.
     recommended_modulated_layers = ("head",)
     recommended_training = {"batch_size": 1, "learning_rate": 5e-3, "adam_betas": (0.9, 0.95)}
 
