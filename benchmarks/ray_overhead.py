@@ -3,8 +3,8 @@
 The same 8 synthetic clips (benchmarks/packing.py's) are fitted from empty folders, the quickstart model for
 the same epochs, two at a time with one thread each, by:
 - the process pool: ``inrzoo fit-many --parallel 2``;
-- Ray, warm: the library's :func:`inrzoo.fleet.fit_many` with Ray already running (``ray.init(num_cpus=2)``
-  before the clock starts), as on a cluster that is up;
+- Ray, warm: the library's :func:`inrzoo.fleet.fit_many` with Ray already running (started before the clock
+  as ``--backend ray`` starts its own: ``init_options("local")``, 2 CPUs), as on a cluster that is up;
 - Ray, cold: ``inrzoo fit-many --backend ray --cpus-per-fit 1``, which starts a Ray instance on this machine
   and stops it at the end (what one command on a laptop pays).
 
@@ -57,10 +57,10 @@ def warm_ray(manifest: Path, out: Path, fit_args: list[str]) -> tuple[float, lis
     import ray
 
     from inrzoo.fleet import fit_many
-    from inrzoo.fleet.ray_backend import RayOptions
+    from inrzoo.fleet.ray_backend import RayOptions, init_options
 
     start = time.perf_counter()
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    ray.init(num_cpus=2, **init_options("local"))
     RAY_START_STOP["init"] = time.perf_counter() - start
     try:
         start = time.perf_counter()

@@ -1,9 +1,11 @@
-"""``benchmarks/ray_overhead.py`` interleaves its backends and reports medians and paired overheads (no fits)."""
+"""``benchmarks/ray_overhead.py`` interleaves its backends and reports medians and paired overheads;
+``ray_task_timeline.py`` finds every process below the driver and refuses unknown modes (no fits, no Ray)."""
 
 from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,15 +15,24 @@ import pytest
 from helpers import REPO_ROOT
 
 
-@pytest.fixture(scope="module")
-def bench() -> Iterator[ModuleType]:
-    sys.path.insert(0, str(REPO_ROOT / "benchmarks"))  # it imports its neighbour packing.py
-    spec = importlib.util.spec_from_file_location("ray_overhead", REPO_ROOT / "benchmarks" / "ray_overhead.py")
+def _load(name: str) -> Iterator[ModuleType]:
+    sys.path.insert(0, str(REPO_ROOT / "benchmarks"))  # both import their neighbour packing.py
+    spec = importlib.util.spec_from_file_location(name, REPO_ROOT / "benchmarks" / f"{name}.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     yield module
     sys.path.remove(str(REPO_ROOT / "benchmarks"))
+
+
+@pytest.fixture(scope="module")
+def bench() -> Iterator[ModuleType]:
+    yield from _load("ray_overhead")
+
+
+@pytest.fixture(scope="module")
+def timeline() -> Iterator[ModuleType]:
+    yield from _load("ray_task_timeline")
 
 
 def test_every_backend_takes_every_place_in_three_rounds(bench: ModuleType) -> None:
@@ -55,4 +66,23 @@ def test_adding_rounds_of_another_setting_is_refused(bench: ModuleType, tmp_path
     out.write_text(json.dumps({"epochs": 4, "clips": {"count": 8}, "rounds": []}))
     with pytest.raises(SystemExit) as exit_info:
         bench.main(["--out", str(out), "--add", "--epochs", "5"])
+    assert exit_info.value.code == 2
+
+
+def test_descendants_are_every_generation_below_the_root(timeline: ModuleType) -> None:
+    table = {1: (0, 0.0, "init"), 10: (1, 0.0, "driver"), 11: (10, 1.0, "raylet"), 12: (11, 2.0, "worker"),
+             13: (12, 3.0, "fit"), 20: (1, 0.0, "someone else")}  # fmt: skip
+    assert timeline.descendants(10, table) == [11, 12, 13]
+    assert timeline.descendants(13, table) == []
+
+
+def test_the_process_table_holds_this_process_under_its_parent(timeline: ModuleType) -> None:
+    table = timeline.process_table()
+    parent, cpu, command = table[os.getpid()]
+    assert parent == os.getppid() and cpu > 0 and "python" in command
+
+
+def test_an_unknown_mode_is_refused(timeline: ModuleType, tmp_path) -> None:  # noqa: ANN001
+    with pytest.raises(SystemExit) as exit_info:
+        timeline.main(["--out", str(tmp_path / "t.json"), "--modes", "lean,fast"])
     assert exit_info.value.code == 2

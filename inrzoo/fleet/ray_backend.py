@@ -6,6 +6,11 @@ video, locks it (``OUT/<name>/.lock`` on the shared ``--out``), resumes it from 
 writes ``done.json``/``failed.json``; so a retried task continues the fit its dead worker left, and the
 results table and exit status are the local backend's. Every node needs inrzoo installed and ``--out`` (and
 the videos) at the same paths. Ray is an optional extra, imported only here.
+
+A Ray instance this command starts itself (no cluster to join) is started lean, so that a local run costs
+what the local pool costs: no dashboard modules, and its workers at this process's scheduling priority, as the
+pool's fits are (Ray's default nices workers, and the fits they start, by +15: on a shared machine every fit
+then yields to every other process). A cluster that is joined keeps its own settings.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 from inrzoo.errors import InrzooError
 from inrzoo.fleet.manifest import ManifestEntry
@@ -61,6 +67,28 @@ def check_reachable(address: str | None) -> None:
         ) from None
 
 
+def starts_local_instance(address: str | None) -> bool:
+    """Whether ``ray.init(address=address)`` starts a new Ray instance rather than joining one: Ray's own
+    decision (``RAY_ADDRESS``, or a cluster that ``ray start`` left on this machine, is joined), asked of it."""
+    if address not in (None, "auto", "local"):
+        return False
+    try:
+        from ray._private.services import canonicalize_bootstrap_address
+
+        return canonicalize_bootstrap_address(address) is None
+    except Exception:  # noqa: BLE001 - a Ray without this helper, or "auto" with nothing to join: ray.init says
+        return False
+
+
+def init_options(address: str | None) -> dict[str, Any]:
+    """``ray.init``'s keyword arguments; a new local instance gets no dashboard modules and workers that keep
+    this process's priority (``worker_niceness`` is what Ray adds to the niceness they inherit)."""
+    options: dict[str, Any] = {"address": address, "log_to_driver": False}
+    if starts_local_instance(address):
+        options |= {"include_dashboard": False, "_system_config": {"worker_niceness": 0}}
+    return options
+
+
 @contextmanager
 def connected(options: RayOptions) -> Iterator[ModuleType]:
     """Ray, joined to the cluster (left at the end); a cluster this process already joined is used as it is."""
@@ -70,7 +98,7 @@ def connected(options: RayOptions) -> Iterator[ModuleType]:
         return
     check_reachable(options.address)
     try:
-        ray.init(address=options.address, log_to_driver=False)
+        ray.init(**init_options(options.address))
     except ConnectionError as err:
         raise InrzooError(f"--address {options.address}: {str(err).splitlines()[0]}") from None
     try:

@@ -1,6 +1,9 @@
 """What one worker of ``fit-many`` does: fit one video (an ``inrzoo fit`` process) or one pack (an
 ``inrzoo.cli.fit_pack`` process), holding the videos' locks, resuming from their newest checkpoint and
 recording each outcome (``done.json``/``failed.json``). The local pool and the Ray backend both call these.
+
+Torch is imported only to check a checkpoint: a Ray worker loads this module to run its first task, and
+importing torch there (~2.5 s of CPU in each worker) delayed the first fits while they waited on it.
 """
 
 from __future__ import annotations
@@ -11,8 +14,6 @@ import sys
 import time
 from pathlib import Path
 
-import torch
-
 from inrzoo.fleet.lock import VideoLock, lock_video
 from inrzoo.fleet.manifest import ManifestEntry
 from inrzoo.fleet.results import DONE_FILE, FAILED_FILE, VideoOutcome, read_outcome, write_outcome
@@ -21,6 +22,10 @@ from inrzoo.fleet.results import DONE_FILE, FAILED_FILE, VideoOutcome, read_outc
 def latest_checkpoint(video_dir: Path) -> Path | None:
     """The newest ``last.ckpt`` of any earlier attempt (a killed fit leaves one per finished epoch)."""
     candidates = sorted(video_dir.glob("version_*/checkpoints/last.ckpt"), key=lambda p: p.stat().st_mtime)
+    if not candidates:
+        return None
+    import torch  # only here: see the module's docstring
+
     for candidate in reversed(candidates):
         try:
             torch.load(candidate, map_location="cpu", weights_only=True)
