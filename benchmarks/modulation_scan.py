@@ -85,11 +85,12 @@ def run_cell(name: str, cell: dict[str, Any], steps: int, budget: int, dm: Video
     """Size the cell's model to ``budget`` with its overrides in place, fit it, score every frame."""
     backbone = cell.get("backbone", "hnerv")
     target = BACKBONES.get(backbone)
-    keys = ("recommended_latent_dim", "recommended_frame_encoder", "scaled_kwargs")
+    keys = ("recommended_latent_dim", "recommended_frame_encoder", "scaled_kwargs", "scaled_latent_dim")
     own = {k: vars(target)[k] for k in keys if k in vars(target)}  # restored as they were; inherited ones deleted
     family = dict(cell.get("family", {}))
     ratios = cell.get("channels")
-    base_family = target.scaled_kwargs
+    # hnerv's cells are the three-block form at every size (its family turns two-block above ~170k parameters)
+    base_family = getattr(target, "three_block_kwargs", target.scaled_kwargs)
 
     def scaled(scale: float) -> dict[str, Any]:
         kwargs = {**base_family(scale), **family}
@@ -100,6 +101,7 @@ def run_cell(name: str, cell: dict[str, Any], steps: int, budget: int, dm: Video
     head_kwargs = {"layers": cell["layers"], **({"hidden": cell["hidden"]} if "hidden" in cell else {})}
     try:
         target.scaled_kwargs = staticmethod(scaled)
+        target.scaled_latent_dim = classmethod(lambda cls, scale: cls.recommended_latent_dim)
         if "latent_dim" in cell:
             target.recommended_latent_dim = cell["latent_dim"]
         if "encoder" in cell:

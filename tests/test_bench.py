@@ -15,7 +15,7 @@ from helpers import REPO_ROOT
 from PIL import Image
 from test_cli import error_line, run
 
-from inrzoo.backbones import BACKBONES, NeRVBackbone, SirenBackbone
+from inrzoo.backbones import BACKBONES, HNeRVBackbone, NeRVBackbone, SirenBackbone
 from inrzoo.backbones.layers import ModulatedLayer, ModulatedLinear
 from inrzoo.bench import codec_psnr_at, plan_matrix, size_to_budget
 from inrzoo.bench.sizing import training_recipe
@@ -217,6 +217,34 @@ def test_the_bench_trains_with_each_backbones_recommended_optimiser(
     assert status == 0
     (record,) = [r for r in json.loads((out / "bench.json").read_text())["results"] if r["kind"] == "inrzoo"]
     assert record["adam_betas"] == list(training_recipe(backbone).get("adam_betas", (0.9, 0.999)))
+
+
+class WideningHNeRV(HNeRVBackbone):
+    """hnerv whose size family widens the latent with the scale (one channel per unit of scale, at least 2)."""
+
+    @classmethod
+    def scaled_latent_dim(cls, scale: float) -> int:
+        return max(2, round(scale))
+
+
+@pytest.fixture
+def widening_backbone() -> str:
+    BACKBONES.register("widening-hnerv")(WideningHNeRV)
+    yield "widening-hnerv"
+    BACKBONES.unregister("widening-hnerv")
+
+
+def test_a_size_family_may_widen_the_latent(widening_backbone: str) -> None:
+    """The sizing builds each member with the latent its family gives that size, and counts it in the budget:
+    a larger budget gets a wider latent, and the model built from the recipe has exactly the counted size."""
+    frames, size = 24, (80, 160)
+    small, large = (size_to_budget(widening_backbone, b, frames, size) for b in (20_000, 80_000))
+    assert small.latent_dim < large.latent_dim
+    model = large.build(frames, size)
+    assert model.latents.weight.shape[1] == large.latent_dim * 2 * 4  # channels x the frame / 40 grid
+    assert model.parameter_count() == large.params
+    fixed = size_to_budget("hnerv", 80_000, frames, size)
+    assert fixed.latent_dim == BACKBONES.get("hnerv").recommended_latent_dim
 
 
 # -- a broken plugin, installed as a distribution ---------------------------------------------

@@ -56,6 +56,13 @@ class INRBackbone(Pluggable, nn.Module, ABC):
         """
         return None
 
+    @classmethod
+    def scaled_latent_dim(cls, scale: float) -> int:
+        """``latent_dim`` of the size family's member at ``scale`` (default: :attr:`recommended_latent_dim` at
+        every size). A family may widen the latent as it grows, where a larger model's parameters cost less
+        time in the latents than in the decoder's later layers."""
+        return cls.recommended_latent_dim
+
     def __init__(self) -> None:
         super().__init__()
         self.latent_dim: int | None = None

@@ -44,11 +44,33 @@ class HNeRVBackbone(SpatialLatentBackbone):
             (None: the whole map; see :meth:`SpatialLatentBackbone.set_geometry`).
     """
 
+    #: Where the size family changes form (about 170k parameters at 180x320; see :meth:`scaled_kwargs`).
+    FINE_LATENT_SCALE = 5.0
+
     @classmethod
     def scaled_kwargs(cls, scale: float) -> dict[str, Any] | None:
-        """Three blocks of shrinking channels (scale 4: 48, 24, 12) over strides (5, 2, 2) and a head stride
-        of 2, so the latent grid is the frame / 40 (5x8 cells at 180x320: a 100k model keeps most of its
-        parameters for the decoder); heads read it pooled to 3x4 cells (their cost does not grow with the frame)."""
+        """Up to :attr:`FINE_LATENT_SCALE`: three blocks of shrinking channels (scale 4: 48, 24, 12) over strides
+        (5, 2, 2) and a head stride of 2, so the latent grid is the frame / 40 (5x8 cells at 180x320: a 100k model
+        keeps most of its parameters for the decoder). Above it, the quickstart's form: two blocks (16t, 4t
+        channels, t = scale - 1) over strides (5, 2), a frame / 20 latent grid (9x16) whose channels
+        :meth:`scaled_latent_dim` widens. At 400k and 120 s this form is +0.9 dB (Bunny) over the three-block
+        one: its parameters sit in the latents and the coarse block, which cost little time a step, where the
+        three-block form's sit in its full-resolution blocks (benchmarks/README.md, "Rate-distortion").
+        Heads read the latent pooled to 3x4 cells either way (their cost does not grow with the frame)."""
+        if scale <= cls.FINE_LATENT_SCALE:
+            return cls.three_block_kwargs(scale)
+        width = scale - 1
+        return {
+            "channels": (round(16 * width), round(4 * width)),
+            "strides": (5, 2),
+            "kernel_sizes": (3, 3),
+            "head_stride": 2,
+            "modulation_grid": (3, 4),
+        }
+
+    @classmethod
+    def three_block_kwargs(cls, scale: float) -> dict[str, Any]:
+        """The family's form up to :attr:`FINE_LATENT_SCALE` (a frame / 40 latent grid), at any scale."""
         return {
             "channels": (max(2, round(12 * scale)), max(2, round(6 * scale)), max(2, round(3 * scale))),
             "strides": (5, 2, 2),
@@ -56,6 +78,15 @@ class HNeRVBackbone(SpatialLatentBackbone):
             "head_stride": 2,
             "modulation_grid": (3, 4),
         }
+
+    @classmethod
+    def scaled_latent_dim(cls, scale: float) -> int:
+        """4 channels in the three-block form; in the two-block form the cube of the width unit / 24 (4 at about
+        200k, 8 at 400k on 180x320), at least 4: past 200k the per-frame latent is where added parameters buy
+        the most per second of fitting."""
+        if scale <= cls.FINE_LATENT_SCALE:
+            return cls.recommended_latent_dim
+        return max(cls.recommended_latent_dim, round((scale - 1) ** 3 / 24))
 
     option_ranges = {"kernel_sizes": KERNEL.per_item().optional()}
     #: The cpu tier's scan (100k parameters, Bunny 180x320, 1,500 steps; benchmarks/README.md, "The cpu tier:

@@ -18,8 +18,8 @@ from inrzoo.hypernets import HYPERNETS, create_hypernet
 from inrzoo.models import FrameEncoder, VideoINR
 from inrzoo.models.pixel_sampling import renders_sampled_pixels
 
-#: The head width stays fixed (the quickstart's), and each backbone keeps its ``recommended_latent_dim``:
-#: only the backbone grows.
+#: The head width stays fixed (the quickstart's); the backbone grows, with the latent its family gives
+#: each size (``scaled_latent_dim``: the ``recommended_latent_dim`` unless the family widens it).
 HYPERNET_HIDDEN = 32
 
 
@@ -123,7 +123,7 @@ def size_to_budget(
 
     def sized(scale: float) -> SizedModel:
         kwargs = target.scaled_kwargs(scale)
-        probe = SizedModel(backbone, hypernet, budget, 0, kwargs, hypernet_kwargs, target.recommended_latent_dim)
+        probe = SizedModel(backbone, hypernet, budget, 0, kwargs, hypernet_kwargs, target.scaled_latent_dim(scale))
         probe.params = probe.build(num_frames, frame_size).parameter_count()
         return probe
 

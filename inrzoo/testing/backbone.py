@@ -110,7 +110,8 @@ class BackboneConformance:
         assert isinstance(backbone.size_multiple, int) and backbone.size_multiple >= 1
 
     def test_size_family_grows_with_scale(self) -> None:
-        """``scaled_kwargs`` (optional) must give buildable backbones whose size grows with the scale."""
+        """``scaled_kwargs`` (optional) must give buildable backbones whose size grows with the scale, and
+        ``scaled_latent_dim`` a latent that never narrows as it grows."""
         cls = type(self.make_backbone())
         if cls.scaled_kwargs(1.0) is None:
             pytest.skip("no size family declared (the backbone takes no part in sized benchmarks)")
@@ -119,6 +120,9 @@ class BackboneConformance:
             backbone = cls(**cls.scaled_kwargs(scale)).build(self.latent_dim, self.size_family_frame_size)
             counts.append(sum(p.numel() for p in backbone.parameters()))
         assert counts[1] > counts[0], f"scaled_kwargs(4) has {counts[1]} parameters, scale 1 has {counts[0]}"
+        dims = [cls.scaled_latent_dim(scale) for scale in (1.0, 4.0, 16.0)]
+        assert all(isinstance(d, int) and d >= 1 for d in dims), f"scaled_latent_dim gave {dims}: positive ints"
+        assert dims == sorted(dims), f"scaled_latent_dim must not shrink as the scale grows, got {dims}"
 
     def test_build_records_geometry(self) -> None:
         backbone = self.make_backbone()
