@@ -140,10 +140,15 @@ def test_random_access_decodes_at_most_a_gop_whatever_the_frame(gop_file: Simple
 
 
 def test_decompress_one_frame_of_a_gop_file_equals_the_full_decode(gop_file: SimpleNamespace, tmp_path: Path) -> None:
-    assert run(["decompress", str(gop_file.path), "-o", str(tmp_path / "all")]) == 0
+    """Frame by frame (``--batch-size 1``) on both sides: a conv over a batch of 8 frames and over one frame runs
+    different CPU kernels, whose float sums can differ in the last bits and move a pixel on a rounding boundary
+    by one level; the latents random access decodes are the full decode's exactly (the tests above)."""
+    one = ["--batch-size", "1"]
+    assert run(["decompress", str(gop_file.path), "-o", str(tmp_path / "all"), *one]) == 0
     for k in ("6", "11", "0:3"):
-        assert run(["decompress", str(gop_file.path), "-o", str(tmp_path / k.replace(":", "_")), "--frames", k]) == 0
-        for png in (tmp_path / k.replace(":", "_")).glob("*.png"):
+        out = tmp_path / k.replace(":", "_")
+        assert run(["decompress", str(gop_file.path), "-o", str(out), "--frames", k, *one]) == 0
+        for png in out.glob("*.png"):
             assert png.read_bytes() == (tmp_path / "all" / png.name).read_bytes(), (k, png.name)
 
 
