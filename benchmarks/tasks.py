@@ -49,7 +49,8 @@ def sr_config(work: Path, sampled_pixels: int | None) -> Path:
     whole frames)."""
     config = yaml.safe_load((REPO / "configs" / "quickstart.yaml").read_text())
     model = config["model"]["init_args"]
-    model.update(latent_dim=32, frame_encoder=None, sampled_pixels=sampled_pixels, adam_betas=[0.9, 0.999])
+    model.pop("adam_betas", None)  # the quickstart's; grid-mlp's recipe names none, so Adam's default
+    model.update(latent_dim=32, frame_encoder=None, sampled_pixels=sampled_pixels)
     model["learning_rate"] = float(training_recipe("grid-mlp")["learning_rate"])
     model["backbone"] = {"class_path": "inrzoo.backbones.GridMLPBackbone",
                          "init_args": {"width": 32, "finest_resolution": 128}}  # fmt: skip

@@ -53,9 +53,10 @@ class HNeRVBackbone(SpatialLatentBackbone):
         (5, 2, 2) and a head stride of 2, so the latent grid is the frame / 40 (5x8 cells at 180x320: a 100k model
         keeps most of its parameters for the decoder). Above it, the quickstart's form: two blocks (16t, 4t
         channels, t = scale - 1) over strides (5, 2), a frame / 20 latent grid (9x16) whose channels
-        :meth:`scaled_latent_dim` widens. At 400k and 120 s this form is +0.9 dB (Bunny) over the three-block
-        one: its parameters sit in the latents and the coarse block, which cost little time a step, where the
-        three-block form's sit in its full-resolution blocks (benchmarks/README.md, "Rate-distortion").
+        :meth:`scaled_latent_dim` widens. At 400k and 120 s this form is +1.5 dB (Bunny, 8/6-bit files) over the
+        three-block one: its parameters sit in the latents and the coarse block, which cost little time a step,
+        where the three-block form's sit in its full-resolution blocks (benchmarks/README.md, "A family whose
+        larger members widen the latent").
         Heads read the latent pooled to 3x4 cells either way (their cost does not grow with the frame)."""
         if scale <= cls.FINE_LATENT_SCALE:
             return cls.three_block_kwargs(scale)
