@@ -9,11 +9,14 @@ In the same run a large fp32 and bf16 matmul measure the machine's own peak, so 
 in the same process, one option after another: compare within one run only (this VM throttles).
 
     .venv/bin/python benchmarks/cpu_speed.py --out benchmarks/results/cpu_speed.json
+    .venv/bin/python benchmarks/cpu_speed.py --options fp32,log-every-step --epochs 3 --rounds 4 \
+        --out benchmarks/results/cpu_speed_logging.json
 """
 
 from __future__ import annotations
 
 import argparse
+import statistics
 import time
 from pathlib import Path
 from typing import Any
@@ -36,15 +39,25 @@ from inrzoo.models import VideoINR
 REPO = Path(__file__).resolve().parents[1]
 
 
-def matmul_peak(dtype: torch.dtype, size: int = 2048, repeats: int = 10) -> float:
-    """GFLOP/s of a large square matmul: the practical peak of this machine for ``dtype``."""
-    a, b = torch.randn(size, size, dtype=dtype), torch.randn(size, size, dtype=dtype)
-    for _ in range(3):
+def matmul_peak(dtype: torch.dtype, size: int = 2048, seconds: float = 1.0) -> float:
+    """GFLOP/s of a large square matmul: the practical peak of this machine for ``dtype``. The matrix grows
+    from 256 to ``size`` while one product takes under 50 ms, and the products are timed for ``seconds``: a CPU
+    without native bf16 (1 GFLOP/s, 18 s per 2048^2 product) is measured in seconds, not minutes."""
+    n = 256
+    while n < size:
+        a = torch.randn(n, n, dtype=dtype)
+        start = time.perf_counter()
+        a @ a
+        if time.perf_counter() - start > 0.05:
+            break
+        n *= 2
+    a, b = torch.randn(n, n, dtype=dtype), torch.randn(n, n, dtype=dtype)
+    a @ b
+    repeats, start = 0, time.perf_counter()
+    while repeats < 2 or time.perf_counter() - start < seconds:
         a @ b
-    start = time.perf_counter()
-    for _ in range(repeats):
-        a @ b
-    return 2 * size**3 * repeats / (time.perf_counter() - start) / 1e9
+        repeats += 1
+    return 2 * n**3 * repeats / (time.perf_counter() - start) / 1e9
 
 
 class StepTimer(pl.Callback):
@@ -88,6 +101,8 @@ def measure(config: dict[str, Any], option: dict[str, Any], epochs: int, max_fra
                            max_frames=max_frames)  # fmt: skip
     torch.set_num_threads(option.get("threads", 2))
     model = build_model(config, data, option.get("channels_last", False), option.get("compile", False))
+    if option.get("log_every_step"):  # what VideoINR did before it skipped the steps Lightning does not write
+        model._logs_this_step = lambda: True
     flops = forward_flops_per_frame(model)
     timer = StepTimer()
     trainer = pl.Trainer(
@@ -120,6 +135,7 @@ OPTIONS = [
     {"name": "bf16-mixed", "precision": "bf16-mixed"},
     {"name": "compile", "compile": True},
     {"name": "validate-every-epoch", "validate": True},
+    {"name": "log-every-step", "log_every_step": True},
 ]
 
 
@@ -129,6 +145,9 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=4)
     parser.add_argument("--max_frames", type=int, default=None, help="use only the first N frames")
     parser.add_argument("--options", default="all", help="comma-separated option names (default: all)")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="run the options this many times, the order reversed every other round; the summary "
+                        "gives each option's median (this VM's speed drifts: one round says little)")  # fmt: skip
     parser.add_argument("--out", type=Path, default=None)
     parser.add_argument("--overwrite", action="store_true", help="replace an existing --out file")
     args = parser.parse_args()
@@ -145,16 +164,25 @@ def main() -> None:
     peaks = {"fp32": matmul_peak(torch.float32), "bf16": matmul_peak(torch.bfloat16)}
     print(f"matmul peak: fp32 {peaks['fp32']:.0f} GFLOP/s, bf16 {peaks['bf16']:.0f} GFLOP/s", flush=True)
     rows = []
-    for option in chosen:
-        row = measure(config, option, args.epochs, args.max_frames)
-        row["share_of_fp32_peak"] = row["train_gflops_per_s"] / peaks["fp32"]
-        rows.append(row)
-        speed = f"{row['train_gflops_per_s']:6.1f} GFLOP/s ({row['share_of_fp32_peak']:.0%} of fp32 peak)"
-        line = f"{row['option']:20s} {row['s_per_epoch_steps']:7.2f} s/epoch  {row['psnr']:6.2f} dB  {speed}"
-        print(line, flush=True)
+    for round_index in range(args.rounds):
+        for option in chosen if round_index % 2 == 0 else chosen[::-1]:
+            row = measure(config, option, args.epochs, args.max_frames) | {"round": round_index}
+            row["share_of_fp32_peak"] = row["train_gflops_per_s"] / peaks["fp32"]
+            rows.append(row)
+            speed = f"{row['train_gflops_per_s']:6.1f} GFLOP/s ({row['share_of_fp32_peak']:.0%} of fp32 peak)"
+            line = f"{row['option']:20s} {row['s_per_epoch_steps']:7.2f} s/epoch  {row['psnr']:6.2f} dB  {speed}"
+            print(line, flush=True)
+    summary = {
+        option["name"]: {
+            key: statistics.median(r[key] for r in rows if r["option"] == option["name"])
+            for key in ("s_per_epoch_steps", "s_per_epoch_wall", "train_gflops_per_s")
+        }
+        for option in chosen
+    }
     peaks_after = {"fp32": matmul_peak(torch.float32), "bf16": matmul_peak(torch.bfloat16)}
     report = {"name": "cpu_speed", "config": str(args.config.relative_to(REPO)), "epochs": args.epochs,
-              "matmul_peak_gflops": peaks, "matmul_peak_gflops_after": peaks_after, "results": rows,
+              "rounds": args.rounds, "matmul_peak_gflops": peaks, "matmul_peak_gflops_after": peaks_after,
+              "median_over_rounds": summary, "results": rows,
               **provenance("cpu")}  # fmt: skip
     if out is not None:
         write_json(report, out)

@@ -8,15 +8,17 @@ import math
 import os
 import subprocess
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
 from helpers import REPO_ROOT
 from PIL import Image
 from test_cli import error_line, run
+from torch import Tensor
 
 from inrzoo.backbones import BACKBONES, HNeRVBackbone, NeRVBackbone, SirenBackbone
-from inrzoo.backbones.layers import ModulatedLayer, ModulatedLinear
+from inrzoo.backbones.layers import LayerParams, ModulatedLayer, ModulatedLinear
 from inrzoo.bench import codec_psnr_at, plan_matrix, size_to_budget
 from inrzoo.bench.sizing import training_recipe
 from inrzoo.compat import IncompatiblePluginsError
@@ -245,6 +247,64 @@ def test_a_size_family_may_widen_the_latent(widening_backbone: str) -> None:
     assert model.parameter_count() == large.params
     fixed = size_to_budget("hnerv", 80_000, frames, size)
     assert fixed.latent_dim == BACKBONES.get("hnerv").recommended_latent_dim
+
+
+class SpikingHNeRV(HNeRVBackbone):
+    """hnerv whose training forward returns NaN at the steps in ``spikes``: a fit that diverges there."""
+
+    spikes: frozenset[int] = frozenset()
+    calls = 0
+
+    def forward(self, latent: Tensor, params: Mapping[ModulatedLayer, LayerParams]) -> Tensor:
+        out = super().forward(latent, params)
+        if not self.training:
+            return out
+        type(self).calls += 1
+        return out * math.nan if type(self).calls in self.spikes else out
+
+
+@pytest.fixture
+def spiking_backbone() -> str:
+    BACKBONES.register("spiking-hnerv")(SpikingHNeRV)
+    SpikingHNeRV.calls = 0
+    yield "spiking-hnerv"
+    BACKBONES.unregister("spiking-hnerv")
+
+
+def _bench_record(args: list[str], out: Path) -> tuple[int, dict]:
+    status = run(["bench", "--tier", "smoke", "--codecs", "none", *args, "--out", str(out)])
+    return status, json.loads((out / "bench.json").read_text())
+
+
+def test_a_bench_fit_that_diverges_once_is_rewound_and_finishes(
+    spiking_backbone: str, shared_clip_path: Path, tmp_path: Path
+) -> None:
+    """A NaN at one step rewinds the fit to its last good weights at a lower learning rate (the divergence
+    guard `inrzoo fit` uses); the combination still gets a finite score and the rewind is recorded."""
+    SpikingHNeRV.spikes = frozenset({15})
+    status, report = _bench_record(["--video", str(shared_clip_path), "--fit_steps", "30", "--backbones",
+                                    spiking_backbone, "--hypernets", "film"], tmp_path / "bench")  # fmt: skip
+    assert status == 0
+    (record,) = report["results"]
+    assert record["restarts"] == 1
+    assert math.isfinite(record["psnr"])
+    assert record["steps"] == 30
+
+
+def test_a_bench_fit_that_keeps_diverging_fails_in_one_line_and_writes_nothing_here(
+    spiking_backbone: str, shared_clip_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After the guard's restarts the combination is recorded as failed with the fix (a lower learning rate),
+    and the weights the guard keeps go to a temporary folder, not into the folder the user ran from."""
+    SpikingHNeRV.spikes = frozenset(range(5, 1000))
+    monkeypatch.chdir(tmp_path)
+    status, report = _bench_record(["--video", str(shared_clip_path), "--fit_steps", "40", "--backbones",
+                                    spiking_backbone, "--hypernets", "film"], tmp_path / "bench")  # fmt: skip
+    assert status != 0
+    assert report["results"] == []
+    (failed,) = report["failed"]
+    assert "diverged 3 times" in failed["error"] and "--learning_rate" in failed["error"]
+    assert not list(tmp_path.rglob("*.ckpt")) and not (tmp_path / "checkpoints").exists()
 
 
 # -- a broken plugin, installed as a distribution ---------------------------------------------

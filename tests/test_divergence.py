@@ -88,6 +88,16 @@ def test_a_lasting_psnr_collapse_is_caught() -> None:
     assert "collapsed to 15.00 dB (median of the last 4 steps) from a best of 30.00 dB" in problems[2]
 
 
+def test_the_collapse_is_judged_on_each_steps_own_psnr() -> None:
+    """VideoINR logs its scalars only every ``log_every_n_steps``; the guard reads the PSNR each step returns,
+    not the last logged value, which stays at a healthy 30 dB here while the steps collapse."""
+    guard, trainer = DivergenceGuard(psnr_drop_db=10.0, window=4), _Metrics()
+    assert all(trainer.step(guard, 30.0) is None for _ in range(6))
+    problems = [guard._problem(trainer, {"loss": torch.tensor(0.1), "psnr": torch.tensor(15.0)}) for _ in range(3)]
+    assert trainer.callback_metrics["train/psnr"] == 30.0
+    assert problems[2] is not None and "collapsed to 15.00 dB" in problems[2]
+
+
 def test_a_batch_of_hard_frames_is_not_a_collapse() -> None:
     # A video whose frames differ in difficulty: easy batches at 30 dB, now and then a hard one at 17.
     guard, trainer = DivergenceGuard(psnr_drop_db=10.0, window=8), _Metrics()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import math
 import warnings
 from pathlib import Path
@@ -312,6 +313,41 @@ def test_a_short_fit_learns(shared_clip_path: Path, tmp_path: Path) -> None:
     assert after.psnr == pytest.approx(float((-10 * torch.log10(mse)).mean()), abs=1e-3)
     assert after.bpp_8bit == pytest.approx(after.bpp_16bit / 2)
     assert math.isfinite(after.decode_fps) and after.decode_fps > 0
+
+
+def _logged_rows(shared_clip_path: Path, tmp_path: Path, every_step: bool) -> tuple[list[dict], dict]:
+    """A 25-step fit logging every 10 steps to a CSV: its rows, and the callback metrics at the end."""
+    pl.seed_everything(0)
+    data = VideoDataModule(str(shared_clip_path), batch_size=4, cache_dir=None)
+    model = tiny_model(num_frames=data.num_frames, frame_size=data.frame_size, learning_rate=5e-3)
+    if every_step:  # what VideoINR did before it skipped the steps Lightning does not write
+        model._logs_this_step = lambda: True
+    logger = pl.loggers.CSVLogger(tmp_path, name="every" if every_step else "written")
+    trainer = pl.Trainer(max_steps=25, log_every_n_steps=10, accelerator="cpu", logger=logger, limit_val_batches=0,
+                         enable_checkpointing=False, enable_progress_bar=False, enable_model_summary=False)  # fmt: skip
+    trainer.fit(model, data)
+    rows = [row for row in csv.DictReader(Path(logger.log_dir, "metrics.csv").open()) if row.get("train/psnr")]
+    return rows, {k: float(v) for k, v in trainer.callback_metrics.items()}
+
+
+def test_scalars_logged_only_on_written_steps_lose_nothing(shared_clip_path: Path, tmp_path: Path) -> None:
+    """Each step's scalars go to Lightning only on the steps its logger writes (and the first and last): the
+    logger gets the same rows, and the last step's values, as when every step logs them."""
+    written, written_last = _logged_rows(shared_clip_path, tmp_path, every_step=False)
+    every, every_last = _logged_rows(shared_clip_path, tmp_path, every_step=True)
+    assert [r["step"] for r in written] == [r["step"] for r in every] and len(written) >= 2
+    assert written == every
+    assert written_last == pytest.approx(every_last)
+
+
+def test_each_training_step_returns_its_psnr(clip_frames: torch.Tensor) -> None:
+    """The divergence guard watches every step's PSNR; the step returns it whether or not it logs it."""
+    model = tiny_model(num_frames=clip_frames.shape[0], frame_size=tuple(clip_frames.shape[-2:]))
+    frames = clip_frames[:2].float() / 255
+    out = model.training_step({"index": torch.tensor([0, 1]), "frame": frames}, 0)
+    mse = ((model(torch.tensor([0, 1])).detach().clamp(0, 1) - frames) ** 2).mean()
+    assert float(out["psnr"]) == pytest.approx(float(-10 * torch.log10(mse)), abs=1e-4)
+    assert out["loss"].requires_grad and not out["psnr"].requires_grad
 
 
 def test_held_out_frames_are_decoded_from_trained_neighbours(shared_clip_path: Path, tmp_path: Path) -> None:

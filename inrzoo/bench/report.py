@@ -120,7 +120,8 @@ def plot_rate_distortion(report: dict[str, Any], path: Path) -> None:
         f"{_budgets(report)} params, {budget} each"
     )
     ax.grid(True, which="both", alpha=0.3)
-    ax.legend(fontsize=7, ncol=2)
+    if ax.get_legend_handles_labels()[0]:  # a run whose every fit failed has nothing to label
+        ax.legend(fontsize=7, ncol=2)
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)

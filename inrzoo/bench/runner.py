@@ -26,6 +26,7 @@ from inrzoo.bench.sizing import (
     training_recipe,
 )
 from inrzoo.bench.tiers import TIERS, Tier
+from inrzoo.callbacks.divergence import DivergenceGuard, TrainingDiverged
 from inrzoo.data import VideoDataModule
 from inrzoo.errors import InrzooError
 from inrzoo.evaluation import evaluate_reconstruction
@@ -207,22 +208,34 @@ def fit_combination(
         **{**recipe_model_kwargs(training), "learning_rate": learning_rate, "sampled_pixels": sampled_pixels},
         lr_schedule="time" if timed else "steps",
     )
-    trainer = pl.Trainer(
-        accelerator=accelerator,
-        devices=1,
-        max_time={"seconds": settings.fit_seconds} if settings.fit_seconds is not None else None,
-        max_steps=settings.fit_steps if settings.fit_steps is not None else -1,
-        max_epochs=-1,
-        limit_val_batches=0,
-        num_sanity_val_steps=0,
-        logger=False,
-        enable_checkpointing=False,
-        enable_progress_bar=False,
-        enable_model_summary=False,
-    )
-    start = time.perf_counter()
-    trainer.fit(model, datamodule=dm)
-    train_seconds = time.perf_counter() - start
+    # A collapse (hnerv at its lr on a clip like bikes, above 100k) rewinds to the last good weights at half the
+    # learning rate, as `inrzoo fit` does with the quickstart's config; a fit that does not collapse is unchanged.
+    guard = DivergenceGuard(action="restart")
+    with tempfile.TemporaryDirectory(prefix="inrzoo-bench-fit-") as root:  # where a guard that gives up writes
+        trainer = pl.Trainer(
+            accelerator=accelerator,
+            devices=1,
+            default_root_dir=root,
+            callbacks=[guard],
+            max_time={"seconds": settings.fit_seconds} if settings.fit_seconds is not None else None,
+            max_steps=settings.fit_steps if settings.fit_steps is not None else -1,
+            max_epochs=-1,
+            limit_val_batches=0,
+            num_sanity_val_steps=0,
+            logger=False,
+            enable_checkpointing=False,
+            enable_progress_bar=False,
+            enable_model_summary=False,
+        )
+        start = time.perf_counter()
+        try:
+            trainer.fit(model, datamodule=dm)
+        except TrainingDiverged as err:
+            raise TrainingDiverged(
+                f"training diverged {guard.restarts + 1} times (the last at step {trainer.global_step}), each time "
+                f"rewound at half the learning rate; give a lower --learning_rate than {learning_rate:g}"
+            ) from err
+        train_seconds = time.perf_counter() - start
     result, _ = evaluate_reconstruction(model, dm.frames)
     return {
         "name": f"{sized.backbone}+{sized.hypernet}@{_thousands(sized.budget)}",
@@ -240,6 +253,7 @@ def fit_combination(
         "ms_ssim": result.ms_ssim,
         "train_seconds": train_seconds,
         "steps": trainer.global_step,
+        "restarts": guard.restarts,
         "epochs": trainer.global_step * dm.batch_size / dm.num_frames,
         "decode_fps": result.decode_fps,
         "batch_size": dm.batch_size,
@@ -353,7 +367,8 @@ def _run_combination(
     print(
         f"{record['name']}: {record['params']:,} params, {record['psnr']:.2f} dB "
         f"(worst frame {record['psnr_worst']:.2f}, 5th percentile {record['psnr_p5']:.2f}), "
-        f"{record['steps']} steps in {record['train_seconds']:.0f} s",
+        f"{record['steps']} steps in {record['train_seconds']:.0f} s"
+        + (f", rewound {record['restarts']}x after a collapse" if record["restarts"] else ""),
         flush=True,
     )
 

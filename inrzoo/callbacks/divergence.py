@@ -92,19 +92,27 @@ class DivergenceGuard(pl.Callback):
 
     def _problem(self, trainer: pl.Trainer, outputs: Any) -> str | None:
         """What is wrong at this step (a non-finite loss or PSNR, or a lasting collapse), or None."""
-        return self._instant_problem(trainer, outputs) or self._collapse(trainer)
+        return self._instant_problem(trainer, outputs) or self._collapse(trainer, outputs)
 
     def _instant_problem(self, trainer: pl.Trainer, outputs: Any) -> str | None:
         loss = outputs.get("loss") if isinstance(outputs, dict) else outputs
         if isinstance(loss, torch.Tensor) and not torch.isfinite(loss).all():
             return f"the loss became {float(loss.detach().float().mean())}"
-        psnr = trainer.callback_metrics.get("train/psnr")
+        psnr = self._step_psnr(trainer, outputs)
         if psnr is not None and not math.isfinite(float(psnr)):
             return f"the training PSNR became {float(psnr)}"
         return None
 
-    def _collapse(self, trainer: pl.Trainer) -> str | None:
-        psnr = trainer.callback_metrics.get("train/psnr")
+    @staticmethod
+    def _step_psnr(trainer: pl.Trainer, outputs: Any) -> Any:
+        """This step's training PSNR: from the step's outputs (``VideoINR`` returns it at every step, and logs
+        it only on the steps Lightning writes), else the last logged ``train/psnr`` (another module's)."""
+        if isinstance(outputs, dict) and "psnr" in outputs:
+            return outputs["psnr"]
+        return trainer.callback_metrics.get("train/psnr")
+
+    def _collapse(self, trainer: pl.Trainer, outputs: Any = None) -> str | None:
+        psnr = self._step_psnr(trainer, outputs)
         if psnr is None:
             return None
         self._recent.append(float(psnr))
@@ -123,7 +131,7 @@ class DivergenceGuard(pl.Callback):
     ) -> None:
         problem = self._instant_problem(trainer, outputs)
         lasting = problem is None
-        problem = problem or self._collapse(trainer)
+        problem = problem or self._collapse(trainer, outputs)
         if problem is None:
             if self._snapshot is None or trainer.global_step - self._snapshot["step"] >= self.check_every:
                 self._take_snapshot(trainer, pl_module)
