@@ -259,6 +259,7 @@ def fit_combination(
         "batch_size": dm.batch_size,
         "learning_rate": learning_rate,
         "adam_betas": list(model.adam_betas),
+        "warmup_fraction": model.warmup_fraction,
         "sampled_pixels": sampled_pixels,
         "latent_dim": sized.latent_dim,
         "backbone_kwargs": {k: list(v) if isinstance(v, tuple) else v for k, v in sized.backbone_kwargs.items()},
