@@ -517,7 +517,6 @@ class VideoINR(pl.LightningModule):
         loss = terms["loss"]
         scalars = {f"train/{name}": value for name, value in terms.items() if name != "loss"}
         if bpp is not None:
-            scalars["train/bpp_estimate"] = bpp
             loss = loss + self.rate.lmbda * bpp
         if self.alignment_objective is not None:
             align_loss, cosine = self.alignment_objective.terms(batch["index"], latents)
@@ -530,7 +529,7 @@ class VideoINR(pl.LightningModule):
         if self._logs_this_step():
             on_bar = {"train/loss": loss, "train/psnr": psnr} | ({"train/bpp_estimate": bpp} if bpp is not None else {})
             self.log_dict(on_bar, prog_bar=True)
-            self.log_dict({k: v for k, v in scalars.items() if k not in on_bar})
+            self.log_dict(scalars)
         return {"loss": loss, "psnr": psnr.detach()}
 
     def _logs_this_step(self) -> bool:
@@ -541,9 +540,10 @@ class VideoINR(pl.LightningModule):
         if trainer is None:
             return False  # called by hand: there is no log to write to
         step = self.global_step + 1
-        planned = float(trainer.estimated_stepping_batches)
-        last = math.isfinite(planned) and step >= planned
-        return self.global_step == 0 or last or step % max(1, trainer.log_every_n_steps) == 0
+        if self.global_step == 0 or step % max(1, trainer.log_every_n_steps) == 0:
+            return True
+        planned = float(trainer.estimated_stepping_batches)  # asked only off the written steps: the last one
+        return math.isfinite(planned) and step >= planned
 
     def validation_step(self, batch: dict[str, Tensor], batch_idx: int) -> None:
         if self.rate is None:
