@@ -53,7 +53,7 @@ def sized_config(
     rate_gop: int = 0,
 ) -> dict[str, Any]:
     """The override of the quickstart config that makes it the bench's ``backbone`` + ``hypernet`` member
-    at ``budget`` with that backbone's recommended recipe, under a wall-clock cosine schedule; with
+    at ``budget`` with that backbone's recommended recipe, its schedule following the wall clock; with
     ``lmbda``, fitted under the rate term (distortion + lmbda x estimated bpp, issue 15), its latents
     estimated as coded across time when ``rate_gop`` > 0."""
     sized = size_to_budget(backbone, budget, num_frames, resize, hypernet=hypernet)

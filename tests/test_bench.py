@@ -211,8 +211,9 @@ def test_the_bench_modulates_only_the_layers_a_backbone_recommends(
 def test_the_bench_trains_with_each_backbones_recommended_optimiser(
     backbone: str, shared_clip_path: Path, tmp_path: Path
 ) -> None:
-    """A backbone's ``recommended_training`` may name Adam's betas and a warm-up (hnerv does); the bench's fit uses
-    them and records them, and a backbone that names none keeps PyTorch's betas and VideoINR's 5% warm-up."""
+    """A backbone's ``recommended_training`` may name Adam's betas, a warm-up and the decay (hnerv does); the
+    bench's fit uses them and records them, and a backbone that names none keeps PyTorch's betas and VideoINR's
+    5% warm-up and cosine."""
     out = tmp_path / "bench"
     status = run(["bench", *FAST, "--video", str(shared_clip_path), "--backbones", backbone, "--hypernets", "film",
                   "--out", str(out)])  # fmt: skip
@@ -220,6 +221,8 @@ def test_the_bench_trains_with_each_backbones_recommended_optimiser(
     (record,) = [r for r in json.loads((out / "bench.json").read_text())["results"] if r["kind"] == "inrzoo"]
     assert record["adam_betas"] == list(training_recipe(backbone).get("adam_betas", (0.9, 0.999)))
     assert record["warmup_fraction"] == training_recipe(backbone).get("warmup_fraction", 0.05)
+    assert record["lr_decay"] == training_recipe(backbone).get("lr_decay", "cosine")
+    assert record["decay_fraction"] == training_recipe(backbone).get("decay_fraction", 1.0)
 
 
 class WideningHNeRV(HNeRVBackbone):

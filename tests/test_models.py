@@ -428,6 +428,42 @@ def test_time_schedule_decays_within_a_wall_clock_budget(shared_clip_path: Path,
     assert decayed < 0.1
 
 
+class _RateRecorder(pl.Callback):
+    def __init__(self) -> None:
+        self.rates: list[float] = []
+
+    def on_train_batch_end(self, trainer: pl.Trainer, *args: object) -> None:
+        self.rates.append(trainer.optimizers[0].param_groups[0]["lr"])
+
+
+def test_a_fit_holds_the_peak_rate_then_decays_linearly_when_told(shared_clip_path: Path, tmp_path: Path) -> None:
+    """lr_decay="linear", decay_fraction=0.5 (the conv backbones' recipe): the fit's own scheduler holds the peak
+    for the first half after the warm-up and falls in a straight line to 1% of it."""
+    pl.seed_everything(0)
+    data = VideoDataModule(str(shared_clip_path), batch_size=4, cache_dir=None)
+    model = tiny_model(
+        num_frames=data.num_frames, frame_size=data.frame_size, learning_rate=1e-2, warmup_fraction=0.1,
+        lr_decay="linear", decay_fraction=0.5,
+    )  # fmt: skip
+    recorder = _RateRecorder()
+    trainer = pl.Trainer(
+        accelerator="cpu", max_steps=40, logger=False, enable_checkpointing=False, enable_progress_bar=False,
+        enable_model_summary=False, limit_val_batches=0, default_root_dir=tmp_path, callbacks=[recorder],
+    )  # fmt: skip
+    trainer.fit(model, data)
+    factors = [rate / 1e-2 for rate in recorder.rates]  # after step k the scheduler has stepped to k + 1
+    assert factors[4:21] == pytest.approx([1.0] * 17)  # steps 5 to 22 of 40: past the warm-up, not yet halfway on
+    falls = [a - b for a, b in zip(factors[22:-1], factors[23:], strict=True)]
+    assert falls == pytest.approx([falls[0]] * len(falls)) and falls[0] > 0  # a straight line down
+    assert factors[-1] == pytest.approx(0.01, abs=0.03)
+
+
+@pytest.mark.parametrize(("option", "value"), [("lr_decay", "step"), ("lr_schedule", "weekly")])
+def test_an_unknown_schedule_is_a_user_error(option: str, value: str) -> None:
+    with pytest.raises(InrzooError, match=f"{option}: got '{value}', expected one of"):
+        tiny_model(**{option: value})
+
+
 def test_adam_betas_reach_the_optimizer() -> None:
     """The fit's Adam uses the model's betas (PyTorch's (0.9, 0.999) unless told otherwise)."""
     default = tiny_model().configure_optimizers()["optimizer"]

@@ -40,7 +40,11 @@ class NeRVBackbone(INRBackbone):
     #: The best cell of the recipe scan at the cpu tier's size (100k parameters, Bunny 180x320, 8 epochs;
     #: benchmarks/results/recipe_scan_cpu.json): batch 1 beat batch 2 at every rate, also per second.
     #: Adam's beta2 0.95 (PyTorch's 0.999) adds 0.65 dB at 1,500 steps (benchmarks/README.md, "Adam's beta2").
-    recommended_training = {"batch_size": 1, "learning_rate": 1e-2, "adam_betas": (0.9, 0.95)}
+    #: The rate held at its peak for half the fit, then a linear fall: +0.18 dB at 1,500 steps ("A stable stretch
+    #: before the decay").
+    recommended_training = {
+        "batch_size": 1, "learning_rate": 1e-2, "adam_betas": (0.9, 0.95), "lr_decay": "linear", "decay_fraction": 0.5,
+    }  # fmt: skip
     #: The cpu tier's scan (1,500 steps at 100k parameters): a FiLM head on every block spent 29% of the budget
     #: on the first block's; on the RGB conv only, the decoder widens and the fit gains 0.8 dB at equal steps
     #: (0.5 dB on the last two layers). Frame content still reaches every layer through the latent's projection.

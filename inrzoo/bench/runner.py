@@ -200,7 +200,7 @@ def fit_combination(
     dm.batch_size = int(training["batch_size"])
     pl.seed_everything(seed, verbose=False)
     timed = settings.fit_seconds is not None and settings.fit_steps is None
-    # Under a time budget the warm-up + cosine runs over the wall clock (VideoINR.lr_schedule="time").
+    # Under a time budget the warm-up and decay run over the wall clock (VideoINR.lr_schedule="time").
     learning_rate = float(training["learning_rate"])
     model = sized.build(
         dm.num_frames,
@@ -260,6 +260,8 @@ def fit_combination(
         "learning_rate": learning_rate,
         "adam_betas": list(model.adam_betas),
         "warmup_fraction": model.warmup_fraction,
+        "lr_decay": model.lr_decay,
+        "decay_fraction": model.decay_fraction,
         "sampled_pixels": sampled_pixels,
         "latent_dim": sized.latent_dim,
         "backbone_kwargs": {k: list(v) if isinstance(v, tuple) else v for k, v in sized.backbone_kwargs.items()},

@@ -23,10 +23,21 @@ from inrzoo.hypernets.base import HyperHead
 from inrzoo.models.frame_encoder import FrameEncoder
 from inrzoo.models.latent_dictionary import LatentDictionary
 from inrzoo.models.losses import ReconstructionLoss
+from inrzoo.models.lr_schedule import DECAY_SHAPES, DecayShape, rate_factor
 from inrzoo.models.metrics import frame_metrics
 from inrzoo.models.pixel_sampling import check_pixel_sampling, pixels_of
 from inrzoo.models.rate import RateTerm
-from inrzoo.options import COUNT, FRACTION, LEARNING_RATE, PIXELS, WIDTH, check_options, integers, numbers
+from inrzoo.options import (
+    COUNT,
+    FRACTION,
+    LEARNING_RATE,
+    PIXELS,
+    WIDTH,
+    OptionError,
+    check_options,
+    integers,
+    numbers,
+)
 from inrzoo.stored_config import trust_stored_class
 from inrzoo.tasks.interpolation import LatentInterpolator, fit_interpolator
 from inrzoo.tasks.llm_bridge import LLMBridge
@@ -71,15 +82,19 @@ class VideoINR(pl.LightningModule):
         frame_size: (H, W) of the frames; linked from the data by the CLI.
         latent_init_std: latents start from N(0, std^2).
         loss: weights of the reconstruction loss terms.
-        learning_rate: peak Adam learning rate (cosine decay after a linear warm-up).
+        learning_rate: peak Adam learning rate (reached after a linear warm-up, then decayed to 1% of it).
         latent_learning_rate: learning rate of the latents (None: ``learning_rate``).
         warmup_fraction: share of the steps (or of the time budget) spent warming up.
+        lr_decay: how the rate falls from its peak to 1% of it: ``"cosine"`` or ``"linear"``.
+        decay_fraction: share of the steps after the warm-up over which the rate falls; before that it holds its
+            peak (1.0: it falls from the end of the warm-up on). The conv backbones recommend a linear decay over
+            the last half: +0.2 to +0.3 dB at the cpu tier's 1,500 steps (benchmarks/README.md).
         adam_betas: Adam's (beta1, beta2). A short fit's gradients shrink fast, and a second-moment average over
             the last ~20 steps (beta2 0.95) follows them where PyTorch's ~1,000 (0.999) keeps the steps small:
             +0.4 dB for the cpu tier's hnerv at 1,500 steps (benchmarks/README.md, "Adam's beta2").
-        lr_schedule: what drives the warm-up + cosine: ``"steps"`` (the planned step count;
+        lr_schedule: what drives the warm-up and decay: ``"steps"`` (the planned step count;
             deterministic) or ``"time"`` (the further along of steps and elapsed share of
-            ``trainer.max_time``, so a wall-clock budget ends at the bottom of the cosine
+            ``trainer.max_time``, so a wall-clock budget ends at the bottom of the decay
             however fast the machine runs; rates then depend on timing).
         num_preview_frames: frames shown in TensorBoard image grids.
         alignment: align the latents with a frozen teacher's per-frame features (None: off).
@@ -121,6 +136,7 @@ class VideoINR(pl.LightningModule):
         "learning_rate": LEARNING_RATE,
         "latent_learning_rate": LEARNING_RATE.optional(),
         "warmup_fraction": FRACTION,
+        "decay_fraction": numbers(0, 1, low_open=True),
         "adam_betas": numbers(0, 1, high_open=True).per_item(),
         "num_preview_frames": integers(1, 64),
         "sampled_pixels": COUNT.optional(),
@@ -138,6 +154,8 @@ class VideoINR(pl.LightningModule):
         learning_rate: float = 5e-3,
         latent_learning_rate: float | None = None,
         warmup_fraction: float = 0.05,
+        lr_decay: DecayShape = "cosine",
+        decay_fraction: float = 1.0,
         adam_betas: tuple[float, float] = (0.9, 0.999),
         lr_schedule: Literal["steps", "time"] = "steps",
         num_preview_frames: int = 4,
@@ -182,6 +200,14 @@ class VideoINR(pl.LightningModule):
         self.learning_rate = learning_rate
         self.latent_learning_rate = latent_learning_rate
         self.warmup_fraction = warmup_fraction
+        for key, value, allowed in (
+            ("lr_schedule", lr_schedule, ("steps", "time")),
+            ("lr_decay", lr_decay, DECAY_SHAPES),
+        ):
+            if value not in allowed:  # a Literal: the CLI checks it, a Python caller would get a silent fallback
+                raise OptionError(f"VideoINR {key}", value, "one of " + ", ".join(map(repr, allowed)))
+        self.lr_decay = lr_decay
+        self.decay_fraction = decay_fraction
         if len(adam_betas) != 2:
             raise InrzooError(f"adam_betas takes two numbers (beta1, beta2) in [0, 1), got {list(adam_betas)}")
         self.adam_betas = (float(adam_betas[0]), float(adam_betas[1]))
@@ -620,12 +646,9 @@ class VideoINR(pl.LightningModule):
         return min(1.0, max(shares)) if shares else None
 
     def _schedule_factor(self, step: int) -> float:
-        """Linear warm-up, then cosine decay to 1% of the peak; a constant rate when no end is known."""
+        """Linear warm-up, then the decay to 1% of the peak (:func:`rate_factor`); the peak when no end is known."""
         progress = self._training_progress(step)
         if progress is None:
             warmup_steps = 100 * self.warmup_fraction
             return min(1.0, (step + 1) / max(1.0, warmup_steps))
-        if progress < self.warmup_fraction:
-            return max(progress / self.warmup_fraction, 1e-3)
-        decay = (progress - self.warmup_fraction) / max(1e-8, 1 - self.warmup_fraction)
-        return 0.01 + 0.99 * 0.5 * (1 + math.cos(math.pi * min(1.0, decay)))
+        return rate_factor(progress, self.warmup_fraction, self.lr_decay, self.decay_fraction)
