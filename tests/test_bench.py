@@ -223,6 +223,8 @@ def test_the_bench_trains_with_each_backbones_recommended_optimiser(
     assert record["warmup_fraction"] == training_recipe(backbone).get("warmup_fraction", 0.05)
     assert record["lr_decay"] == training_recipe(backbone).get("lr_decay", "cosine")
     assert record["decay_fraction"] == training_recipe(backbone).get("decay_fraction", 1.0)
+    encoder = BACKBONES.get(backbone).recommended_frame_encoder
+    assert record["frame_encoder"] == (None if encoder is None else {"channels": 16, "handoff": 1.0} | encoder)
 
 
 class WideningHNeRV(HNeRVBackbone):

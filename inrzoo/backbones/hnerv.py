@@ -100,6 +100,10 @@ class HNeRVBackbone(SpatialLatentBackbone):
     #: healthy) and reached 22.7 dB with 10%, while Bunny moved +0.03 dB ("A 10% warm-up for hnerv").
     #: The rate held at its peak for half the fit, then a linear fall (cosine from the warm-up on before): +0.20 dB
     #: on Bunny, +0.33 on bikes, +0.16 on carphone at 1,500 steps ("A stable stretch before the decay").
+    #: The frame encoder hands over at 60% of the steps: the latents then train directly (the encoder produces
+    #: them no more, so the rest of the fit's steps cost less). At 1,500 steps with the held-peak schedule:
+    #: Bunny +0.12 dB, carphone +0.22, bikes -0.10 ("The frame encoder's handoff").
+    recommended_frame_encoder = {"channels": 16, "handoff": 0.6}
     recommended_modulated_layers = ("head",)
     recommended_training = {
         "batch_size": 1, "learning_rate": 5e-3, "adam_betas": (0.9, 0.95), "warmup_fraction": 0.1,

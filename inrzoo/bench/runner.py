@@ -262,6 +262,11 @@ def fit_combination(
         "warmup_fraction": model.warmup_fraction,
         "lr_decay": model.lr_decay,
         "decay_fraction": model.decay_fraction,
+        "frame_encoder": (
+            {"channels": model.frame_encoder.channels, "handoff": model.frame_encoder.handoff}
+            if model.frame_encoder is not None
+            else None
+        ),
         "sampled_pixels": sampled_pixels,
         "latent_dim": sized.latent_dim,
         "backbone_kwargs": {k: list(v) if isinstance(v, tuple) else v for k, v in sized.backbone_kwargs.items()},
