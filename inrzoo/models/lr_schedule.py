@@ -16,6 +16,9 @@ FLOOR = 0.01
 
 DecayShape = Literal["cosine", "linear"]
 DECAY_SHAPES: tuple[str, ...] = get_args(DecayShape)
+#: What tells a fit how far along it is: its planned steps, or the share of its time budget used.
+ScheduleClock = Literal["steps", "time"]
+SCHEDULE_CLOCKS: tuple[str, ...] = get_args(ScheduleClock)
 
 
 def rate_factor(

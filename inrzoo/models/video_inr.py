@@ -6,7 +6,7 @@ import math
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, Literal
+from typing import Any
 
 import lightning.pytorch as pl
 import torch
@@ -23,7 +23,7 @@ from inrzoo.hypernets.base import HyperHead
 from inrzoo.models.frame_encoder import FrameEncoder
 from inrzoo.models.latent_dictionary import LatentDictionary
 from inrzoo.models.losses import ReconstructionLoss
-from inrzoo.models.lr_schedule import DECAY_SHAPES, DecayShape, rate_factor
+from inrzoo.models.lr_schedule import DECAY_SHAPES, SCHEDULE_CLOCKS, DecayShape, ScheduleClock, rate_factor
 from inrzoo.models.metrics import frame_metrics
 from inrzoo.models.pixel_sampling import check_pixel_sampling, pixels_of
 from inrzoo.models.rate import RateTerm
@@ -157,7 +157,7 @@ class VideoINR(pl.LightningModule):
         lr_decay: DecayShape = "cosine",
         decay_fraction: float = 1.0,
         adam_betas: tuple[float, float] = (0.9, 0.999),
-        lr_schedule: Literal["steps", "time"] = "steps",
+        lr_schedule: ScheduleClock = "steps",
         num_preview_frames: int = 4,
         alignment: Alignment | None = None,
         video_name: str | None = None,
@@ -201,7 +201,7 @@ class VideoINR(pl.LightningModule):
         self.latent_learning_rate = latent_learning_rate
         self.warmup_fraction = warmup_fraction
         for key, value, allowed in (
-            ("lr_schedule", lr_schedule, ("steps", "time")),
+            ("lr_schedule", lr_schedule, SCHEDULE_CLOCKS),
             ("lr_decay", lr_decay, DECAY_SHAPES),
         ):
             if value not in allowed:  # a Literal: the CLI checks it, a Python caller would get a silent fallback
