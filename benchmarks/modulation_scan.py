@@ -32,9 +32,13 @@ HEAD = ["head"]
 LAST2 = ["blocks.2.conv", "head"]
 LAST3 = ["blocks.1.conv", "blocks.2.conv", "head"]
 
+#: The frame encoder of a cell that names none (``encoder``): 16 channels serving the whole fit.
+SCAN_ENCODER = {"channels": 16}
+
 #: name -> overrides of the sized fit: layers (head patterns), lr, latent_dim, encoder (FrameEncoder kwargs or
 #: None), family (backbone kwargs over the size family's), channels (ratios of the family's channels), batch,
-#: warmup, betas (Adam's; default PyTorch's 0.9, 0.999), backbone.
+#: warmup, betas (Adam's; default PyTorch's 0.9, 0.999), decay (VideoINR's lr_decay and decay_fraction; default
+#: cosine from the warm-up on), backbone.
 CELLS: dict[str, dict[str, Any]] = {
     "every_lr3": {"layers": EVERY, "lr": 3e-3},
     "last2_lr3": {"layers": LAST2, "lr": 3e-3},
@@ -78,7 +82,17 @@ CELLS: dict[str, dict[str, Any]] = {
         "betas": (0.9, 0.95),
     },
     "hinerv_every_lr3_beta2_95": {"backbone": "hinerv", "layers": EVERY, "lr": 3e-3, "betas": (0.9, 0.95)},
-}
+    # The held-peak schedule and the encoder's handoff (benchmarks/README.md, "A stable stretch before the decay",
+    # "The frame encoder's handoff"): hnerv's recipe before both, with the schedule, and with both.
+    "head_lr5_beta2_95_warmup10": {"layers": HEAD, "lr": 5e-3, "betas": (0.9, 0.95), "warmup": 0.1},
+    "head_lr5_beta2_95_warmup10_held_half": {
+        "layers": HEAD, "lr": 5e-3, "betas": (0.9, 0.95), "warmup": 0.1, "decay": ("linear", 0.5),
+    },
+    "head_lr5_beta2_95_warmup10_held_half_handoff60": {
+        "layers": HEAD, "lr": 5e-3, "betas": (0.9, 0.95), "warmup": 0.1, "decay": ("linear", 0.5),
+        "encoder": {"channels": 16, "handoff": 0.6},
+    },
+}  # fmt: skip
 
 
 def run_cell(name: str, cell: dict[str, Any], steps: int, budget: int, dm: VideoDataModule) -> dict[str, Any]:
@@ -104,8 +118,9 @@ def run_cell(name: str, cell: dict[str, Any], steps: int, budget: int, dm: Video
         target.scaled_latent_dim = classmethod(lambda cls, scale: cls.recommended_latent_dim)
         if "latent_dim" in cell:
             target.recommended_latent_dim = cell["latent_dim"]
-        if "encoder" in cell:
-            target.recommended_frame_encoder = cell["encoder"]
+        # Every cell has its own encoder: the one the scan was made with unless it names one, so a cell's figure
+        # does not move when a backbone's recommendation does (hnerv's now hands over at 60%).
+        target.recommended_frame_encoder = cell.get("encoder", SCAN_ENCODER)
         plain = sizing.bench_hypernet_kwargs
         sizing.bench_hypernet_kwargs = lambda hypernet, backbone=None: {**plain(hypernet), **head_kwargs}
         try:
@@ -115,7 +130,8 @@ def run_cell(name: str, cell: dict[str, Any], steps: int, budget: int, dm: Video
             model = sized.build(
                 dm.num_frames, dm.frame_size, learning_rate=cell["lr"], lr_schedule="steps",
                 warmup_fraction=cell.get("warmup", 0.05), channels_last=False,
-                adam_betas=cell.get("betas", (0.9, 0.999)),
+                adam_betas=cell.get("betas", (0.9, 0.999)), lr_decay=cell.get("decay", ("cosine", 1.0))[0],
+                decay_fraction=cell.get("decay", ("cosine", 1.0))[1],
             )  # fmt: skip
         finally:
             sizing.bench_hypernet_kwargs = plain
