@@ -11,6 +11,7 @@ from helpers import REPO_ROOT
 from test_cli import error_line, run
 
 from inrzoo.callbacks import DivergenceGuard, TrainingDiverged
+from inrzoo.callbacks.divergence import copied_state
 from inrzoo.data import VideoDataModule
 from inrzoo.models import VideoINR
 from inrzoo.testing import tiny_backbone, tiny_hypernet
@@ -67,6 +68,41 @@ def test_restart_rewinds_with_a_lower_learning_rate(shared_clip_path: Path, tmp_
     assert guard.restarts == 1 and trainer.global_step == 40
     assert all(torch.isfinite(p).all() for p in model.parameters())
     assert trainer.lr_scheduler_configs[0].scheduler.base_lrs[0] == pytest.approx(2.5e-3)
+
+
+def test_restart_rewinds_to_a_recycled_snapshot(shared_clip_path: Path, tmp_path: Path) -> None:
+    """A snapshot every step: the deque is full from the fourth step on, so every snapshot the rewind can pick was
+    written into the tensors of an older one."""
+    guard = DivergenceGuard(check_every=1, window=1, action="restart")
+    model, trainer = _fit(shared_clip_path, tmp_path, guard)
+    assert guard.restarts == 1 and trainer.global_step == 40
+    assert all(torch.isfinite(p).all() for p in model.parameters())
+
+
+def test_a_copied_state_shares_nothing_and_reuses_the_old_copys_tensors() -> None:
+    model = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.BatchNorm1d(4))
+    optimizer = torch.optim.Adam(model.parameters())
+    model(torch.randn(5, 3)).sum().backward()
+    optimizer.step()
+    live = {"model": model.state_dict(), "optimizers": [optimizer.state_dict()]}
+    first = copied_state(live)
+    torch.testing.assert_close(first, live)
+    assert first["model"]._metadata == live["model"]._metadata, "the state dict's version metadata is kept"
+    pointers = {t.data_ptr() for t in first["model"].values()} | {
+        t.data_ptr() for state in first["optimizers"][0]["state"].values() for t in state.values()
+    }
+    assert pointers.isdisjoint(
+        {t.data_ptr() for t in live["model"].values()}
+        | {t.data_ptr() for state in live["optimizers"][0]["state"].values() for t in state.values()}
+    )
+    weight_copy = first["model"]["0.weight"]
+    optimizer.step()  # the live state moves on; the copy does not
+    assert not torch.equal(weight_copy, model[0].weight)
+    second = copied_state({"model": model.state_dict(), "optimizers": [optimizer.state_dict()]}, first)
+    assert second["model"]["0.weight"] is weight_copy, "the old copy's tensor took the new values"
+    torch.testing.assert_close(weight_copy, model[0].weight.detach())
+    resized = copied_state({"w": torch.ones(2, 2)}, {"w": torch.zeros(3)})
+    assert resized["w"].shape == (2, 2), "a tensor of another shape is not reused"
 
 
 class _Metrics:
