@@ -32,13 +32,14 @@ HEAD = ["head"]
 LAST2 = ["blocks.2.conv", "head"]
 LAST3 = ["blocks.1.conv", "blocks.2.conv", "head"]
 
-#: The frame encoder of a cell that names none (``encoder``): 16 channels serving the whole fit.
+#: The frame encoder of a cell that names none (``encoder``): 16 channels serving the whole fit. A cell's encoder
+#: starts from PyTorch's initialisation unless it names ``init`` (the scan was made before He's became the default).
 SCAN_ENCODER = {"channels": 16}
 
 #: name -> overrides of the sized fit: layers (head patterns), lr, latent_dim, encoder (FrameEncoder kwargs or
 #: None), family (backbone kwargs over the size family's), channels (ratios of the family's channels), batch,
 #: warmup, betas (Adam's; default PyTorch's 0.9, 0.999), decay (VideoINR's lr_decay and decay_fraction; default
-#: cosine from the warm-up on), backbone.
+#: cosine from the warm-up on), clip (VideoINR's gradient_clip_norm; default none), backbone.
 CELLS: dict[str, dict[str, Any]] = {
     "every_lr3": {"layers": EVERY, "lr": 3e-3},
     "last2_lr3": {"layers": LAST2, "lr": 3e-3},
@@ -92,10 +93,27 @@ CELLS: dict[str, dict[str, Any]] = {
         "layers": HEAD, "lr": 5e-3, "betas": (0.9, 0.95), "warmup": 0.1, "decay": ("linear", 0.5),
         "encoder": {"channels": 16, "handoff": 0.6},
     },
+    # hnerv's recipe now ("Trimmed padding", "The frame encoder's initialisation", "Clipped gradients"): each change
+    # added to the one before.
+    "head_lr5_beta2_95_warmup10_held_half_handoff60_trim": {
+        "layers": HEAD, "lr": 5e-3, "betas": (0.9, 0.95), "warmup": 0.1, "decay": ("linear", 0.5),
+        "encoder": {"channels": 16, "handoff": 0.6}, "family": {"trim_padding": True},
+    },
+    "head_lr5_beta2_95_warmup10_held_half_handoff60_trim_kaiming": {
+        "layers": HEAD, "lr": 5e-3, "betas": (0.9, 0.95), "warmup": 0.1, "decay": ("linear", 0.5),
+        "encoder": {"channels": 16, "handoff": 0.6, "init": "kaiming"}, "family": {"trim_padding": True},
+    },
+    "head_lr5_beta2_95_warmup10_held_half_handoff60_trim_kaiming_clip": {
+        "layers": HEAD, "lr": 5e-3, "betas": (0.9, 0.95), "warmup": 0.1, "decay": ("linear", 0.5),
+        "encoder": {"channels": 16, "handoff": 0.6, "init": "kaiming"}, "family": {"trim_padding": True},
+        "clip": 0.1,
+    },
 }  # fmt: skip
 
 
-def run_cell(name: str, cell: dict[str, Any], steps: int, budget: int, dm: VideoDataModule) -> dict[str, Any]:
+def run_cell(
+    name: str, cell: dict[str, Any], steps: int, budget: int, dm: VideoDataModule, seed: int = 0
+) -> dict[str, Any]:
     """Size the cell's model to ``budget`` with its overrides in place, fit it, score every frame."""
     backbone = cell.get("backbone", "hnerv")
     target = BACKBONES.get(backbone)
@@ -107,7 +125,10 @@ def run_cell(name: str, cell: dict[str, Any], steps: int, budget: int, dm: Video
     base_family = getattr(target, "three_block_kwargs", target.scaled_kwargs)
 
     def scaled(scale: float) -> dict[str, Any]:
-        kwargs = {**base_family(scale), **family}
+        kwargs = base_family(scale)
+        if "trim_padding" in kwargs:  # the scan's cells render the padded grid unless they say otherwise
+            kwargs["trim_padding"] = False
+        kwargs.update(family)
         if ratios is not None:
             kwargs["channels"] = tuple(max(2, round(r * scale)) for r in ratios)
         return kwargs
@@ -120,18 +141,19 @@ def run_cell(name: str, cell: dict[str, Any], steps: int, budget: int, dm: Video
             target.recommended_latent_dim = cell["latent_dim"]
         # Every cell has its own encoder: the one the scan was made with unless it names one, so a cell's figure
         # does not move when a backbone's recommendation does (hnerv's now hands over at 60%).
-        target.recommended_frame_encoder = cell.get("encoder", SCAN_ENCODER)
+        encoder = cell.get("encoder", SCAN_ENCODER)
+        target.recommended_frame_encoder = None if encoder is None else {"init": "torch", **encoder}
         plain = sizing.bench_hypernet_kwargs
         sizing.bench_hypernet_kwargs = lambda hypernet, backbone=None: {**plain(hypernet), **head_kwargs}
         try:
             sized = sizing.size_to_budget(backbone, budget, dm.num_frames, dm.frame_size, hypernet="film")
             dm.batch_size = int(cell.get("batch", 1))
-            pl.seed_everything(0, verbose=False)
+            pl.seed_everything(seed, verbose=False)
             model = sized.build(
                 dm.num_frames, dm.frame_size, learning_rate=cell["lr"], lr_schedule="steps",
                 warmup_fraction=cell.get("warmup", 0.05), channels_last=False,
                 adam_betas=cell.get("betas", (0.9, 0.999)), lr_decay=cell.get("decay", ("cosine", 1.0))[0],
-                decay_fraction=cell.get("decay", ("cosine", 1.0))[1],
+                decay_fraction=cell.get("decay", ("cosine", 1.0))[1], gradient_clip_norm=cell.get("clip"),
             )  # fmt: skip
         finally:
             sizing.bench_hypernet_kwargs = plain
@@ -151,7 +173,7 @@ def run_cell(name: str, cell: dict[str, Any], steps: int, budget: int, dm: Video
     seconds = time.perf_counter() - start
     result, _ = evaluate_reconstruction(model, dm.frames)
     return {
-        "cell": name, "video": str(dm.path), "resize": list(dm.frame_size),
+        "cell": name, "video": str(dm.path), "resize": list(dm.frame_size), "seed": seed,
         **{k: v for k, v in cell.items() if k != "family"}, "family": family,
         "steps": cell_steps, "params": result.params, "psnr": result.psnr, "psnr_worst": result.psnr_worst,
         "psnr_p5": result.psnr_p5, "backbone_kwargs": {k: v for k, v in sized.backbone_kwargs.items()},
@@ -167,6 +189,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--budget", type=int, default=100_000)
     parser.add_argument("--video", default="sample:bunny", help="any video inrzoo reads (sample:bikes, a file)")
     parser.add_argument("--resize", default="180x320", help="HxW the clip is fitted at")
+    parser.add_argument("--seed", type=int, default=0, help="seed of every cell's fit")
     args = parser.parse_args(argv)
     names = [n for n in args.cells.split(",") if n]
     unknown = [n for n in names if n not in CELLS]
@@ -177,7 +200,7 @@ def main(argv: list[str] | None = None) -> int:
     dm = VideoDataModule(path=args.video, resize=(height, width))
     args.out.parent.mkdir(parents=True, exist_ok=True)
     for name in names:
-        record = run_cell(name, CELLS[name], args.steps, args.budget, dm)
+        record = run_cell(name, CELLS[name], args.steps, args.budget, dm, args.seed)
         with args.out.open("a") as handle:
             handle.write(json.dumps(record, default=list) + "\n")
         print(f"{name}: {record['psnr']:.2f} dB (worst {record['psnr_worst']:.2f}), {record['params']:,} params")

@@ -211,9 +211,9 @@ def test_the_bench_modulates_only_the_layers_a_backbone_recommends(
 def test_the_bench_trains_with_each_backbones_recommended_optimiser(
     backbone: str, shared_clip_path: Path, tmp_path: Path
 ) -> None:
-    """A backbone's ``recommended_training`` may name Adam's betas, a warm-up and the decay (hnerv does); the
-    bench's fit uses them and records them, and a backbone that names none keeps PyTorch's betas and VideoINR's
-    5% warm-up and cosine."""
+    """A backbone's ``recommended_training`` may name Adam's betas, a warm-up, the decay and gradient clipping
+    (hnerv does); the bench's fit uses them and records them, and a backbone that names none keeps PyTorch's
+    betas, VideoINR's 5% warm-up and cosine, and no clipping."""
     out = tmp_path / "bench"
     status = run(["bench", *FAST, "--video", str(shared_clip_path), "--backbones", backbone, "--hypernets", "film",
                   "--out", str(out)])  # fmt: skip
@@ -223,8 +223,10 @@ def test_the_bench_trains_with_each_backbones_recommended_optimiser(
     assert record["warmup_fraction"] == training_recipe(backbone).get("warmup_fraction", 0.05)
     assert record["lr_decay"] == training_recipe(backbone).get("lr_decay", "cosine")
     assert record["decay_fraction"] == training_recipe(backbone).get("decay_fraction", 1.0)
+    assert record["gradient_clip_norm"] == training_recipe(backbone).get("gradient_clip_norm")
     encoder = BACKBONES.get(backbone).recommended_frame_encoder
-    assert record["frame_encoder"] == (None if encoder is None else {"channels": 16, "handoff": 1.0} | encoder)
+    defaults = {"channels": 16, "handoff": 1.0, "init": "kaiming"}
+    assert record["frame_encoder"] == (None if encoder is None else defaults | encoder)
 
 
 class WideningHNeRV(HNeRVBackbone):

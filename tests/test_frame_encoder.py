@@ -134,6 +134,32 @@ def test_the_encoder_maps_frames_onto_the_latent(spatial: bool) -> None:
     assert tuple(latents.shape) == (3, backbone.latent_size)
 
 
+def _spread_across_frames(init: str) -> tuple[float, float]:
+    """(how far apart the latents of four frames of different brightness are, their mean magnitude) for a fresh
+    encoder over four downsampling stages (the cpu tier's frame / 40 grid)."""
+    torch.manual_seed(0)
+    encoder = FrameEncoder(channels=16, init=init).build((4, 2, 4), (80, 160))
+    frames = torch.linspace(0.1, 0.9, 4).view(4, 1, 1, 1) + 0.1 * torch.rand(4, 3, 80, 160)
+    with torch.no_grad():
+        latents = encoder(frames)
+    return float(latents.std(0).mean()), float(latents.abs().mean())
+
+
+def test_a_fresh_encoder_tells_frames_apart() -> None:
+    """Under PyTorch's default initialisation the signal shrinks ~3x a layer: a fresh encoder gives every frame the
+    same latent (its biases), so a fit starts by drawing one picture for all; He's initialisation (the default)
+    carries the frame into the latent from the first step."""
+    spread, magnitude = _spread_across_frames("kaiming")
+    torch_spread, _ = _spread_across_frames("torch")
+    assert spread > 0.3 * magnitude
+    assert spread > 100 * torch_spread
+
+
+def test_an_unknown_encoder_init_is_a_user_error() -> None:
+    with pytest.raises(InrzooError, match="FrameEncoder init: got 'xavier', expected one of 'kaiming', 'torch'"):
+        FrameEncoder(init="xavier")
+
+
 def test_the_encoder_refuses_a_grid_that_does_not_divide_the_frame() -> None:
     with pytest.raises(InrzooError, match="cannot map 40x60 frames onto a 3x3 latent grid"):
         FrameEncoder().build((4, 3, 3), (40, 60))

@@ -6,6 +6,7 @@ import csv
 import math
 import warnings
 from pathlib import Path
+from typing import Any
 
 import lightning.pytorch as pl
 import numpy as np
@@ -462,6 +463,38 @@ def test_a_fit_holds_the_peak_rate_then_decays_linearly_when_told(shared_clip_pa
 def test_an_unknown_schedule_is_a_user_error(option: str, value: str) -> None:
     with pytest.raises(InrzooError, match=f"{option}: got '{value}', expected one of"):
         tiny_model(**{option: value})
+
+
+class _GradientNormRecorder(pl.Callback):
+    """The norm of every parameter's gradient together, after the step (Lightning zeroes them at the next one)."""
+
+    def __init__(self) -> None:
+        self.norms: list[float] = []
+
+    def on_train_batch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule, *args: object) -> None:
+        grads = [p.grad for p in pl_module.parameters() if p.grad is not None]
+        self.norms.append(float(torch.linalg.vector_norm(torch.stack([g.norm() for g in grads]))))
+
+
+def _gradient_norms(clip: Path, root: Path, **kwargs: Any) -> list[float]:  # noqa: ANN401
+    pl.seed_everything(0)
+    data = VideoDataModule(str(clip), batch_size=4, cache_dir=None)
+    model = tiny_model(num_frames=data.num_frames, frame_size=data.frame_size, **kwargs)
+    recorder = _GradientNormRecorder()
+    trainer = pl.Trainer(
+        accelerator="cpu", max_steps=6, logger=False, enable_checkpointing=False, enable_progress_bar=False,
+        enable_model_summary=False, limit_val_batches=0, default_root_dir=root, callbacks=[recorder],
+    )  # fmt: skip
+    trainer.fit(model, data)
+    return recorder.norms
+
+
+def test_gradient_clip_norm_bounds_every_step(shared_clip_path: Path, tmp_path: Path) -> None:
+    """The model's own clip norm applies when the Trainer names none (the recipe travels with the model)."""
+    free = _gradient_norms(shared_clip_path, tmp_path)
+    limit = min(free) / 4
+    clipped = _gradient_norms(shared_clip_path, tmp_path, gradient_clip_norm=limit)
+    assert all(norm == pytest.approx(limit, rel=1e-3) for norm in clipped), (limit, clipped)
 
 
 def test_adam_betas_reach_the_optimizer() -> None:

@@ -76,6 +76,18 @@ class SpatialLatentBackbone(INRBackbone):
         self.head = ModulatedConv2d(in_channels, 3 * self.head_stride**2, self.head_kernel)
         self.head_shuffle = nn.PixelShuffle(self.head_stride)
 
+    def trimmed_sizes(self) -> list[tuple[int, int]]:
+        """(h, w) of each upsampling stage's output that the frame needs: ceil(frame side / the strides still to
+        come). The rows and columns past them only feed the padding that the final crop discards."""
+        assert self.frame_size is not None, "call build() first"
+        height, width = self.frame_size
+        remaining = self.size_multiple
+        sizes = []
+        for stride in self.strides:
+            remaining //= stride
+            sizes.append((-(-height // remaining), -(-width // remaining)))
+        return sizes
+
     def render_rgb(self, features: Tensor, params: Mapping[ModulatedLayer, LayerParams]) -> Tensor:
         return torch.sigmoid(self.head_shuffle(self.head(features, params.get(self.head))))
 

@@ -262,8 +262,13 @@ def fit_combination(
         "warmup_fraction": model.warmup_fraction,
         "lr_decay": model.lr_decay,
         "decay_fraction": model.decay_fraction,
+        "gradient_clip_norm": model.gradient_clip_norm,
         "frame_encoder": (
-            {"channels": model.frame_encoder.channels, "handoff": model.frame_encoder.handoff}
+            {
+                "channels": model.frame_encoder.channels,
+                "handoff": model.frame_encoder.handoff,
+                "init": model.frame_encoder.init,
+            }
             if model.frame_encoder is not None
             else None
         ),

@@ -13,13 +13,18 @@ from their neighbours, as without an encoder.
 from __future__ import annotations
 
 import math
+from typing import Literal, get_args
 
+import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
 from inrzoo.errors import InrzooError
-from inrzoo.options import WIDTH, check_options, numbers
+from inrzoo.options import WIDTH, OptionError, check_options, numbers
 from inrzoo.stored_config import trust_stored_class
+
+EncoderInit = Literal["kaiming", "torch"]
+ENCODER_INITS: tuple[str, ...] = get_args(EncoderInit)
 
 
 def downsampling_factors(total: int) -> list[int]:
@@ -46,16 +51,26 @@ class FrameEncoder(nn.Module):
         max_channels: the widest stage.
         handoff: share of the training steps after which the encoder's outputs are copied into the
             latent dictionary and the latents train directly (1.0: the encoder serves the whole fit).
+        init: ``"kaiming"`` draws each layer's weights with He's variance for its fan-in (zero biases), so a
+            frame's content reaches the latent at the first step; ``"torch"`` keeps PyTorch's default, under
+            which the signal shrinks ~3x a layer: the latent starts as the biases alone, every frame decodes
+            to the same picture, and a fit spends hundreds of steps (on some clips the whole fit) before it
+            tells frames apart (benchmarks/README.md, "The frame encoder's initialisation").
     """
 
     option_ranges = {"channels": WIDTH, "max_channels": WIDTH, "handoff": numbers(0, 1, low_open=True)}
 
-    def __init__(self, channels: int = 16, max_channels: int = 64, handoff: float = 1.0) -> None:
+    def __init__(
+        self, channels: int = 16, max_channels: int = 64, handoff: float = 1.0, init: EncoderInit = "kaiming"
+    ) -> None:
         check_options(self, locals())
+        if init not in ENCODER_INITS:  # a Literal: the CLI checks it, a Python caller would get a silent default
+            raise OptionError("FrameEncoder init", init, "one of " + ", ".join(map(repr, ENCODER_INITS)))
         super().__init__()
         self.channels = channels
         self.max_channels = max_channels
         self.handoff = handoff
+        self.init = init
         self.latent_shape: tuple[int, ...] | None = None
 
     @property
@@ -92,7 +107,17 @@ class FrameEncoder(nn.Module):
             self.to_latent = nn.Sequential(
                 nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(width, self.latent_shape[0])
             )
+        if self.init == "kaiming":
+            self._initialise_kaiming()
         return self
+
+    @torch.no_grad()
+    def _initialise_kaiming(self) -> None:
+        for layer in self.modules():
+            if isinstance(layer, nn.Conv2d | nn.Linear):
+                nn.init.kaiming_normal_(layer.weight, nonlinearity="relu")
+                if layer.bias is not None:
+                    layer.bias.zero_()
 
     def forward(self, frames: Tensor) -> Tensor:
         """frames: (B, 3, H, W) at the frame size; padded (replicated edges) up to the render size."""

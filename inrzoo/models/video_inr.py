@@ -92,6 +92,11 @@ class VideoINR(pl.LightningModule):
         adam_betas: Adam's (beta1, beta2). A short fit's gradients shrink fast, and a second-moment average over
             the last ~20 steps (beta2 0.95) follows them where PyTorch's ~1,000 (0.999) keeps the steps small:
             +0.4 dB for the cpu tier's hnerv at 1,500 steps (benchmarks/README.md, "Adam's beta2").
+        gradient_clip_norm: rescale each step's gradient (every parameter together) to at most this norm
+            (None: never), unless the Trainer's ``gradient_clip_val`` is set. On a clip whose frames differ
+            a lot (bikes) a few large steps at the peak rate can knock a fit into predicting one mean picture
+            for every frame, where it stays; hnerv's recipe clips at 0.1, which healthy fits hardly notice
+            (benchmarks/README.md, "Clipped gradients").
         lr_schedule: what drives the warm-up and decay: ``"steps"`` (the planned step count;
             deterministic) or ``"time"`` (the further along of steps and elapsed share of
             ``trainer.max_time``, so a wall-clock budget ends at the bottom of the decay
@@ -138,6 +143,7 @@ class VideoINR(pl.LightningModule):
         "warmup_fraction": FRACTION,
         "decay_fraction": numbers(0, 1, low_open=True),
         "adam_betas": numbers(0, 1, high_open=True).per_item(),
+        "gradient_clip_norm": numbers(0, 1e6, low_open=True).optional(),
         "num_preview_frames": integers(1, 64),
         "sampled_pixels": COUNT.optional(),
     }
@@ -157,6 +163,7 @@ class VideoINR(pl.LightningModule):
         lr_decay: DecayShape = "cosine",
         decay_fraction: float = 1.0,
         adam_betas: tuple[float, float] = (0.9, 0.999),
+        gradient_clip_norm: float | None = None,
         lr_schedule: ScheduleClock = "steps",
         num_preview_frames: int = 4,
         alignment: Alignment | None = None,
@@ -208,6 +215,7 @@ class VideoINR(pl.LightningModule):
                 raise OptionError(f"VideoINR {key}", value, "one of " + ", ".join(map(repr, allowed)))
         self.lr_decay = lr_decay
         self.decay_fraction = decay_fraction
+        self.gradient_clip_norm = gradient_clip_norm
         if len(adam_betas) != 2:
             raise InrzooError(f"adam_betas takes two numbers (beta1, beta2) in [0, 1), got {list(adam_betas)}")
         self.adam_betas = (float(adam_betas[0]), float(adam_betas[1]))
@@ -612,6 +620,16 @@ class VideoINR(pl.LightningModule):
         n = min(self.num_preview_frames, prediction.shape[0])
         pairs = torch.cat([target[:n], prediction[:n]], dim=-1)  # ground truth | reconstruction
         experiment.add_images(tag, pairs, global_step=self.global_step)
+
+    def configure_gradient_clipping(
+        self, optimizer: torch.optim.Optimizer, gradient_clip_val: float | None = None,
+        gradient_clip_algorithm: str | None = None,
+    ) -> None:  # fmt: skip
+        """The Trainer's ``gradient_clip_val`` when given, else :attr:`gradient_clip_norm` (the recipe travels with
+        the model, so ``inrzoo bench`` and ``inrzoo fit`` clip alike)."""
+        if gradient_clip_val is None and self.gradient_clip_norm is not None:
+            gradient_clip_val, gradient_clip_algorithm = self.gradient_clip_norm, "norm"
+        self.clip_gradients(optimizer, gradient_clip_val, gradient_clip_algorithm)
 
     def configure_optimizers(self) -> dict[str, Any]:
         latent_params = list(self.latents.parameters())
