@@ -429,6 +429,18 @@ def test_time_schedule_decays_within_a_wall_clock_budget(shared_clip_path: Path,
     assert decayed < 0.1
 
 
+def _recorded_fit(clip: Path, root: Path, recorder: pl.Callback, steps: int, **kwargs: Any) -> None:  # noqa: ANN401
+    """A tiny model's fit of ``steps`` steps (batch 4, seed 0) with ``recorder`` watching it."""
+    pl.seed_everything(0)
+    data = VideoDataModule(str(clip), batch_size=4, cache_dir=None)
+    model = tiny_model(num_frames=data.num_frames, frame_size=data.frame_size, **kwargs)
+    trainer = pl.Trainer(
+        accelerator="cpu", max_steps=steps, logger=False, enable_checkpointing=False, enable_progress_bar=False,
+        enable_model_summary=False, limit_val_batches=0, default_root_dir=root, callbacks=[recorder],
+    )  # fmt: skip
+    trainer.fit(model, data)
+
+
 class _RateRecorder(pl.Callback):
     def __init__(self) -> None:
         self.rates: list[float] = []
@@ -440,18 +452,9 @@ class _RateRecorder(pl.Callback):
 def test_a_fit_holds_the_peak_rate_then_decays_linearly_when_told(shared_clip_path: Path, tmp_path: Path) -> None:
     """lr_decay="linear", decay_fraction=0.5 (the conv backbones' recipe): the fit's own scheduler holds the peak
     for the first half after the warm-up and falls in a straight line to 1% of it."""
-    pl.seed_everything(0)
-    data = VideoDataModule(str(shared_clip_path), batch_size=4, cache_dir=None)
-    model = tiny_model(
-        num_frames=data.num_frames, frame_size=data.frame_size, learning_rate=1e-2, warmup_fraction=0.1,
-        lr_decay="linear", decay_fraction=0.5,
-    )  # fmt: skip
     recorder = _RateRecorder()
-    trainer = pl.Trainer(
-        accelerator="cpu", max_steps=40, logger=False, enable_checkpointing=False, enable_progress_bar=False,
-        enable_model_summary=False, limit_val_batches=0, default_root_dir=tmp_path, callbacks=[recorder],
-    )  # fmt: skip
-    trainer.fit(model, data)
+    _recorded_fit(shared_clip_path, tmp_path, recorder, 40, learning_rate=1e-2, warmup_fraction=0.1,
+                  lr_decay="linear", decay_fraction=0.5)  # fmt: skip
     factors = [rate / 1e-2 for rate in recorder.rates]  # after step k the scheduler has stepped to k + 1
     assert factors[4:21] == pytest.approx([1.0] * 17)  # steps 5 to 22 of 40: past the warm-up, not yet halfway on
     falls = [a - b for a, b in zip(factors[22:-1], factors[23:], strict=True)]
@@ -477,15 +480,8 @@ class _GradientNormRecorder(pl.Callback):
 
 
 def _gradient_norms(clip: Path, root: Path, **kwargs: Any) -> list[float]:  # noqa: ANN401
-    pl.seed_everything(0)
-    data = VideoDataModule(str(clip), batch_size=4, cache_dir=None)
-    model = tiny_model(num_frames=data.num_frames, frame_size=data.frame_size, **kwargs)
     recorder = _GradientNormRecorder()
-    trainer = pl.Trainer(
-        accelerator="cpu", max_steps=6, logger=False, enable_checkpointing=False, enable_progress_bar=False,
-        enable_model_summary=False, limit_val_batches=0, default_root_dir=root, callbacks=[recorder],
-    )  # fmt: skip
-    trainer.fit(model, data)
+    _recorded_fit(clip, root, recorder, 6, **kwargs)
     return recorder.norms
 
 
