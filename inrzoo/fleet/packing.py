@@ -7,7 +7,8 @@ view of its slice of the stack); a step computes every member's loss in one :fun
 ``functional_call`` of the model over the stack, and gives each member its slice of the gradient for its own
 optimiser, which updates the stack in place. The steps are
 ``inrzoo fit``'s: the same initial weights (the config's seed), frames in the same order each epoch, the same
-loss, Adam groups and schedule (the model's own ``configure_optimizers``), a ``last.ckpt`` after every epoch;
+loss, Adam groups and schedule (the model's own ``configure_optimizers``), its own gradient clipping
+(``gradient_clip_norm``, on its own slice), a ``last.ckpt`` after every epoch;
 only the batched kernels' rounding differs. A member whose loss turns NaN/Inf is reported failed and leaves
 the pack; the others go on. What a packed fit cannot reproduce is refused (:func:`check_packable`).
 """
@@ -280,6 +281,9 @@ def _step(
         for name, parameter in member.model.named_parameters():
             grad = params[name].grad
             parameter.grad = None if grad is None else grad[k]
+        if member.model.gradient_clip_norm is not None:  # as Lightning's clip_gradients does for `inrzoo fit`
+            optimised = [p for group in member.optimizer.param_groups for p in group["params"]]
+            torch.nn.utils.clip_grad_norm_(optimised, member.model.gradient_clip_norm)
         member.optimizer.step()
         member.scheduler.step()
         member.optimizer.zero_grad(set_to_none=True)
