@@ -110,9 +110,9 @@ class HNeRVBackbone(SpatialLatentBackbone):
     #: The frame encoder hands over at 60% of the steps: the latents then train directly (the encoder produces
     #: them no more, so the rest of the fit's steps cost less). At 1,500 steps with the held-peak schedule:
     #: Bunny +0.12 dB, carphone +0.22, bikes -0.10 ("The frame encoder's handoff").
-    #: Gradients clipped to norm 0.1: at the peak rate a few large steps knocked 1 of 3 bikes fits (seeds 0-2,
-    #: 1,500 steps) into one mean picture for every frame (13.9 dB); clipped, all three reach 22.6-23.0, while
-    #: Bunny and carphone move -0.03 / +0.10 dB ("Clipped gradients").
+    #: Gradients clipped to norm 0.1: with the encoder's He start, a few large steps at the peak rate still knocked
+    #: 1 of 3 bikes fits (seeds 0-2, 1,500 steps, channels_last) into one mean picture for every frame (13.9 dB);
+    #: clipped, all three reach 22.6-23.0, while Bunny and carphone move -0.03 / +0.10 dB ("Clipped gradients").
     recommended_frame_encoder = {"channels": 16, "handoff": 0.6}
     recommended_modulated_layers = ("head",)
     recommended_training = {
