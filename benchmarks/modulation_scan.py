@@ -149,11 +149,12 @@ def run_cell(
             sized = sizing.size_to_budget(backbone, budget, dm.num_frames, dm.frame_size, hypernet="film")
             dm.batch_size = int(cell.get("batch", 1))
             pl.seed_everything(seed, verbose=False)
+            lr_decay, decay_fraction = cell.get("decay", ("cosine", 1.0))
             model = sized.build(
                 dm.num_frames, dm.frame_size, learning_rate=cell["lr"], lr_schedule="steps",
                 warmup_fraction=cell.get("warmup", 0.05), channels_last=False,
-                adam_betas=cell.get("betas", (0.9, 0.999)), lr_decay=cell.get("decay", ("cosine", 1.0))[0],
-                decay_fraction=cell.get("decay", ("cosine", 1.0))[1], gradient_clip_norm=cell.get("clip"),
+                adam_betas=cell.get("betas", (0.9, 0.999)), lr_decay=lr_decay, decay_fraction=decay_fraction,
+                gradient_clip_norm=cell.get("clip"),
             )  # fmt: skip
         finally:
             sizing.bench_hypernet_kwargs = plain

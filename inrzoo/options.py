@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import numbers as abstract_numbers
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -144,6 +144,13 @@ def check_option(key: str, value: object, allowed: Range) -> None:
     """Raise :class:`OptionError` naming ``key`` when ``value`` is outside ``allowed``."""
     if not allowed.allows(value):
         raise OptionError(key, value, allowed.describe())
+
+
+def check_choice(key: str, value: object, allowed: Sequence[str]) -> None:
+    """Raise :class:`OptionError` naming ``key`` when ``value`` is not one of ``allowed`` (a ``Literal``'s values:
+    the CLI checks those itself, a Python caller would otherwise get a silent fallback)."""
+    if value not in allowed:
+        raise OptionError(key, value, "one of " + ", ".join(map(repr, allowed)))
 
 
 def check_options(owner: type | object, values: Mapping[str, Any], name: Callable[[str], str] | None = None) -> None:

@@ -20,7 +20,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from inrzoo.errors import InrzooError
-from inrzoo.options import WIDTH, OptionError, check_options, numbers
+from inrzoo.options import WIDTH, check_choice, check_options, numbers
 from inrzoo.stored_config import trust_stored_class
 
 EncoderInit = Literal["kaiming", "torch"]
@@ -64,8 +64,7 @@ class FrameEncoder(nn.Module):
         self, channels: int = 16, max_channels: int = 64, handoff: float = 1.0, init: EncoderInit = "kaiming"
     ) -> None:
         check_options(self, locals())
-        if init not in ENCODER_INITS:  # a Literal: the CLI checks it, a Python caller would get a silent default
-            raise OptionError("FrameEncoder init", init, "one of " + ", ".join(map(repr, ENCODER_INITS)))
+        check_choice("FrameEncoder init", init, ENCODER_INITS)
         super().__init__()
         self.channels = channels
         self.max_channels = max_channels

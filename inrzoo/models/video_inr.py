@@ -33,7 +33,7 @@ from inrzoo.options import (
     LEARNING_RATE,
     PIXELS,
     WIDTH,
-    OptionError,
+    check_choice,
     check_options,
     integers,
     numbers,
@@ -207,12 +207,8 @@ class VideoINR(pl.LightningModule):
         self.learning_rate = learning_rate
         self.latent_learning_rate = latent_learning_rate
         self.warmup_fraction = warmup_fraction
-        for key, value, allowed in (
-            ("lr_schedule", lr_schedule, SCHEDULE_CLOCKS),
-            ("lr_decay", lr_decay, DECAY_SHAPES),
-        ):
-            if value not in allowed:  # a Literal: the CLI checks it, a Python caller would get a silent fallback
-                raise OptionError(f"VideoINR {key}", value, "one of " + ", ".join(map(repr, allowed)))
+        check_choice("VideoINR lr_schedule", lr_schedule, SCHEDULE_CLOCKS)
+        check_choice("VideoINR lr_decay", lr_decay, DECAY_SHAPES)
         self.lr_decay = lr_decay
         self.decay_fraction = decay_fraction
         self.gradient_clip_norm = gradient_clip_norm
