@@ -16,7 +16,7 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from inrzoo.backbones.layers import LayerParams, ModulatedLayer, UpsampleBlock
+from inrzoo.backbones.layers import LayerParams, ModulatedLayer, UpsampleBlock, crop_to
 from inrzoo.backbones.registry import register_backbone
 from inrzoo.backbones.spatial import SpatialLatentBackbone
 from inrzoo.errors import InrzooError
@@ -163,5 +163,5 @@ class HNeRVBackbone(SpatialLatentBackbone):
         for block, size in zip(self.blocks, sizes, strict=True):
             x = block(x, params.get(block.conv))
             if size is not None:
-                x = x[..., : size[0], : size[1]]
+                x = crop_to(x, *size)
         return self.render_rgb(x, params)

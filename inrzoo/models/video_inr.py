@@ -16,7 +16,7 @@ from torch import Tensor
 from inrzoo.alignment import Alignment, AlignmentObjective
 from inrzoo.alignment.objective import upgrade_legacy_names
 from inrzoo.backbones.base import INRBackbone
-from inrzoo.backbones.layers import LayerParamsMap
+from inrzoo.backbones.layers import LayerParamsMap, crop_to
 from inrzoo.compat import check_compatible
 from inrzoo.errors import InrzooError
 from inrzoo.hypernets.base import HyperHead
@@ -305,7 +305,7 @@ class VideoINR(pl.LightningModule):
         frames = self.backbone(latents, self.modulation(latents))
         height, width = self.frame_size
         # Backbones with a size multiple render padded; crop back to the native frame.
-        return frames[..., :height, :width]
+        return crop_to(frames, height, width)
 
     def decode_sampled_pixels(self, latents: Tensor, frames: Tensor) -> tuple[Tensor, Tensor]:
         """latents (B, D) and their frames (B, 3, H, W) -> (prediction, target), each (B, 3, 1, N): the colours
