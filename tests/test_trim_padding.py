@@ -93,6 +93,7 @@ def test_a_crop_keeps_the_values_and_its_gradient_keeps_the_memory_order() -> No
     assert grad.is_contiguous(memory_format=torch.channels_last)  # an indexed slice's gradient comes back NCHW
     assert grad[..., :9, :12].eq(1).all() and grad[..., 9:, :].eq(0).all() and grad[..., 12:].eq(0).all()
     assert crop_to(x, 11, 13) is x
+    assert crop_to(x, 20, 12).shape == x[..., :20, :12].shape == (2, 5, 11, 12)  # never pads a short side
 
 
 def test_a_channels_last_trimmed_decoder_gets_channels_last_gradients() -> None:

@@ -200,10 +200,11 @@ class ModulatedConv2d(ModulatedLayer):
 
 
 def crop_to(x: Tensor, height: int, width: int) -> Tensor:
-    """``x`` (..., H, W) cut to its first ``height`` rows and ``width`` columns, as a negative pad: the gradient of
-    an indexed slice comes back in NCHW order whatever the activations' order, so every backward op of a
-    channels_last decoder behind it ran on mixed layouts; the pad's gradient keeps the activations' order."""
-    extra_rows, extra_columns = x.shape[-2] - height, x.shape[-1] - width
+    """``x`` (..., H, W) cut to its first ``height`` rows and ``width`` columns (a side already no longer stays, as
+    with ``x[..., :height, :width]``), as a negative pad: the gradient of an indexed slice comes back in NCHW order
+    whatever the activations' order, so every backward op of a channels_last decoder behind it ran on mixed
+    layouts; the pad's gradient keeps the activations' order."""
+    extra_rows, extra_columns = max(0, x.shape[-2] - height), max(0, x.shape[-1] - width)
     if extra_rows == 0 and extra_columns == 0:
         return x
     return F.pad(x, (0, -extra_columns, 0, -extra_rows))
