@@ -3,13 +3,30 @@
 from __future__ import annotations
 
 import importlib.util
+import sys
+from collections.abc import Iterator
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 import torch
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 CLIP_FRAMES, CLIP_HEIGHT, CLIP_WIDTH = 12, 40, 60
+
+
+def load_benchmark(name: str) -> Iterator[ModuleType]:
+    """``benchmarks/NAME.py`` as a module, for a fixture to ``yield from``: registered in ``sys.modules`` while
+    it is in use (dataclasses look their module up while the class is built), removed after."""
+    spec = importlib.util.spec_from_file_location(name, REPO_ROOT / "benchmarks" / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+        yield module
+    finally:
+        sys.modules.pop(name, None)
 
 
 def synthetic_frames(num_frames: int = CLIP_FRAMES, height: int = CLIP_HEIGHT, width: int = CLIP_WIDTH) -> torch.Tensor:
@@ -55,3 +72,23 @@ def write_two_clip_corpus(root: Path) -> Path:
     encode_clip(frames, root / "shapes.mp4")
     encode_clip((255 - frames).contiguous(), root / "negative.mp4")
     return root
+
+
+def block_gradients_channels_last(backbone: torch.nn.Module) -> list[bool]:
+    """Whether each of a conv ``backbone``'s blocks (in channels_last, as the bench runs them) gets its output's
+    gradient in channels_last order, from one forward and backward of two random latents."""
+    from inrzoo.testing.factories import random_latents
+
+    backbone.to(memory_format=torch.channels_last)
+    orders: list[bool] = []
+
+    def watch_gradient(_module: torch.nn.Module, _args: tuple, out: torch.Tensor) -> None:
+        out.register_hook(lambda grad: orders.append(grad.is_contiguous(memory_format=torch.channels_last)))
+
+    hooks = [block.register_forward_hook(watch_gradient) for block in backbone.blocks]
+    try:
+        backbone(random_latents(2, backbone.latent_size), {}).sum().backward()
+    finally:
+        for hook in hooks:
+            hook.remove()
+    return orders

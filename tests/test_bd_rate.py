@@ -2,22 +2,18 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
+from collections.abc import Iterator
+from types import ModuleType
 
 import pytest
-from helpers import REPO_ROOT
+from helpers import load_benchmark
 
 pytest.importorskip("bjontegaard")
 
 
 @pytest.fixture(scope="module")
-def rate_distortion():  # noqa: ANN201 - the benchmark script as a module
-    spec = importlib.util.spec_from_file_location("rate_distortion", REPO_ROOT / "benchmarks" / "rate_distortion.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["rate_distortion"] = module
-    spec.loader.exec_module(module)
-    return module
+def rate_distortion() -> Iterator[ModuleType]:
+    yield from load_benchmark("rate_distortion")
 
 
 def _curve(points: list[tuple[float, float]]) -> list[dict[str, float]]:

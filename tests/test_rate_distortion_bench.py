@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
-import sys
 from collections.abc import Iterator
 from types import ModuleType
 from typing import Any
 
 import pytest
-from helpers import REPO_ROOT
+from helpers import load_benchmark
 
 from inrzoo.bench import size_to_budget
 from inrzoo.bench.sizing import training_recipe
@@ -19,13 +18,7 @@ from inrzoo.models import VideoINR
 
 @pytest.fixture(scope="module")
 def rate_distortion() -> Iterator[ModuleType]:
-    spec = importlib.util.spec_from_file_location("rate_distortion", REPO_ROOT / "benchmarks" / "rate_distortion.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    yield module
-    sys.modules.pop(spec.name, None)
+    yield from load_benchmark("rate_distortion")
 
 
 def _instantiate(value: Any) -> Any:

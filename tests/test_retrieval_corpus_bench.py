@@ -3,25 +3,20 @@ corpus, and how a query is degraded from its segment. Seconds: one tiny syntheti
 
 from __future__ import annotations
 
-import importlib.util
 import shutil
-import sys
+from collections.abc import Iterator
 from pathlib import Path
+from types import ModuleType
 
 import pytest
-from helpers import REPO_ROOT
+from helpers import load_benchmark
 
 FPS, SIZE = 12, (64, 112)
 
 
 @pytest.fixture(scope="module")
-def bench():  # noqa: ANN201
-    spec = importlib.util.spec_from_file_location("retrieval_corpus", REPO_ROOT / "benchmarks" / "retrieval_corpus.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while the class is built
-    spec.loader.exec_module(module)
-    yield module
-    sys.modules.pop(spec.name, None)
+def bench() -> Iterator[ModuleType]:
+    yield from load_benchmark("retrieval_corpus")
 
 
 def test_the_corpus_has_200_distinct_two_second_segments(bench) -> None:  # noqa: ANN001

@@ -3,22 +3,18 @@ between two trees accumulate in one file."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 
 import pytest
-from helpers import REPO_ROOT
+from helpers import REPO_ROOT, load_benchmark
 
 
 @pytest.fixture(scope="module")
-def bench() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("tier_step_time", REPO_ROOT / "benchmarks" / "tier_step_time.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def bench() -> Iterator[ModuleType]:
+    yield from load_benchmark("tier_step_time")
 
 
 TINY = ["--backbone", "nerv-conv", "--budget", "80000", "--video", "sample:carphone", "--resize", "40x48"]

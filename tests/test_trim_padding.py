@@ -7,6 +7,7 @@ from pathlib import Path
 
 import lightning.pytorch as pl
 import torch
+from helpers import block_gradients_channels_last
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -99,17 +100,7 @@ def test_a_crop_keeps_the_values_and_its_gradient_keeps_the_memory_order() -> No
 def test_a_channels_last_trimmed_decoder_gets_channels_last_gradients() -> None:
     """Each block's output, trimmed, gets its gradient in the activations' own order: on mixed orders every backward
     op of the block behind it ran slower (an indexed slice cost the cpu tier's hnerv ~10% a step)."""
-    frame = (30, 50)
-    backbone = hnerv(True, frame).to(memory_format=torch.channels_last)
-    orders: list[bool] = []
-
-    def watch_gradient(_module: torch.nn.Module, _args: tuple, out: torch.Tensor) -> None:
-        out.register_hook(lambda grad: orders.append(grad.is_contiguous(memory_format=torch.channels_last)))
-
-    for block in backbone.blocks:
-        block.register_forward_hook(watch_gradient)
-    backbone(random_latents(2, backbone.latent_size), {}).sum().backward()
-    assert orders == [True, True]
+    assert block_gradients_channels_last(hnerv(True, (30, 50))) == [True, True]
 
 
 def test_the_size_family_trims_and_a_trimmed_model_learns(shared_clip_path: Path, tmp_path: Path) -> None:
